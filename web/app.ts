@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Db } from '../db/client.js';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
+import { createViews } from './views.js';
+import { securityHeaders } from './security-headers.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const htmxFile = require.resolve('htmx.org/dist/htmx.min.js');
+
+/** The whole web app, not listening: web/main.ts listens, tests drive it directly. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const views = createViews(path.join(here, 'views'));
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{8,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Probes hit these every few seconds; logging them drowns everything else.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(securityHeaders());
+
+  // Assets come from the app itself, never a CDN.
+  app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(htmxFile, { maxAge: '1d' }));
+  app.use('/assets', express.static(path.join(here, 'public'), { maxAge: '1h', index: false }));
+
+  app.use(healthRoutes(deps));
+  app.use(homeRoutes({ ...deps, views }));
+
+  app.use((_req, res) => {
+    res.status(404).send(views.render('error', { title: 'Not found', message: 'There is nothing at this address.' }));
+  });
+  return app;
+}

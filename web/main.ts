@@ -1,0 +1,28 @@
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../db/client.js';
+import { loadConfigOrExit } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { createApp } from './app.js';
+import { listen } from './server.js';
+
+/** `npm run web`: the production web process, against an external Postgres and Temporal. */
+const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'SESSION_SECRET', 'PUBLIC_URL');
+const logger = createLogger(config.LOG_LEVEL, 'web');
+const db = createDb(config.DATABASE_URL);
+// Lazy: the web process starts (and /readyz says why it is not ready) even while Temporal is down.
+const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+const server = await listen(createApp({ config, db, temporal, logger }), config.PORT);
+logger.info({ port: server.port, publicUrl: config.PUBLIC_URL }, 'web listening');
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    void server
+      .close()
+      .then(() => connection.close())
+      .then(() => db.destroy())
+      .finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,47 @@
+import { promises as fs } from 'node:fs';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createDb } from '../db/client.js';
+import { loadConfigOrExit } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { temporalLogger } from '../lib/temporal-logger.js';
+import { bundlePath } from './build-bundle.js';
+import { createWorker } from './worker.js';
+
+/** `npm run worker`: the production worker, against an external Postgres and Temporal. */
+const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS');
+const logger = createLogger(config.LOG_LEVEL, 'worker');
+
+// SIGTERM (and SIGINT) make the Runtime shut the worker down: polling stops, in-flight
+// tasks get shutdownGraceTime to finish, then run() resolves.
+Runtime.install({
+  logger: temporalLogger(logger),
+  telemetryOptions:
+    config.WORKER_METRICS_PORT === undefined
+      ? undefined
+      : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } },
+});
+
+const workflowBundle = await fs.access(bundlePath).then(
+  () => ({ codePath: bundlePath }),
+  () => {
+    logger.fatal({ bundlePath }, 'workflow bundle missing: run `npm run build` first');
+    process.exit(1);
+  },
+);
+const db = createDb(config.DATABASE_URL);
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+try {
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db },
+    workflowBundle,
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+  await worker.run();
+  logger.info('worker stopped');
+} finally {
+  await connection.close();
+  await db.destroy();
+}

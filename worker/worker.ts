@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import type { NativeConnection} from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt bundle (production); without it the workflows are bundled from sources at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** One worker, one task queue: it hosts every workflow and activity of the product. */
+export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle === undefined ? { workflowsPath } : { workflowBundle: options.workflowBundle }),
+    activities: createActivities(options.deps),
+    // Let in-flight activities finish (they are idempotent, but a clean stop is cheaper).
+    shutdownGraceTime: '10s',
+    shutdownForceTime: '30s',
+  });
+}
