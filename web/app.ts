@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.js';
 import type { Config } from '../lib/config.js';
@@ -56,5 +56,17 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { title: 'Not found', message: 'There is nothing at this address.' }));
   });
+  // Last resort: log the cause with the request id, show the person nothing internal.
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    req.log.error({ err: error }, 'request failed');
+    if (res.headersSent) return;
+    res.status(500).send(
+      views.render('error', {
+        title: 'Something went wrong',
+        message: `Hook could not complete this request. Reference: ${String(req.id)}`,
+      }),
+    );
+  };
+  app.use(onError);
   return app;
 }
