@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
     res.status(500).send(
       views.render('error', {
         title: 'Something went wrong',
-        message: `Hook could not complete this request. Reference: ${String(req.id)}`,
+        message: `Hook could not complete this request. Reference: ${typeof req.id === 'string' ? req.id : 'none'}`,
       }),
     );
   };
