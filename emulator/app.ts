@@ -1,0 +1,88 @@
+import express, { type Express, type Request, type Response } from 'express';
+import { controlRoutes } from './control.js';
+import { Directory } from './directory.js';
+import { defaultFaults, type FaultSettings } from './faults.js';
+import { handleBatch } from './graph/batch.js';
+import type { GraphResponse } from './graph/respond.js';
+import { GraphService } from './graph/service.js';
+import { loginRoutes } from './login/routes.js';
+import type { World } from './model.js';
+import { RequestLog } from './request-log.js';
+import { ResourceUnitThrottle } from './throttle.js';
+import { TokenIssuer } from './tokens.js';
+
+export interface EmulatorState {
+  directory: Directory;
+  tokens: TokenIssuer;
+  throttle: ResourceUnitThrottle;
+  faults: FaultSettings;
+  log: RequestLog;
+  graph: GraphService;
+}
+
+export function createEmulatorState(world: World, tokenLifetimeSeconds = 3599): EmulatorState {
+  const directory = new Directory(world);
+  const tokens = new TokenIssuer(tokenLifetimeSeconds);
+  const throttle = new ResourceUnitThrottle();
+  const faults = defaultFaults();
+  const log = new RequestLog();
+  return { directory, tokens, throttle, faults, log, graph: new GraphService(directory, tokens, throttle, faults, log) };
+}
+
+export interface EmulatorAppOptions {
+  /** Serve the control API under /_emulator (tests and demos only). */
+  control: boolean;
+}
+
+/** One Express app answers as both login.microsoftonline.com and graph.microsoft.com (paths do not overlap). */
+export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  app.use(async (_req, _res, next) => {
+    if (state.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.faults.latencyMs));
+    next();
+  });
+
+  if (options.control) app.use('/_emulator', controlRoutes(state));
+
+  const graphOrigin = (req: Request) => `https://${req.headers.host ?? 'graph.microsoft.com'}`;
+  app.post('/v1.0/\\$batch', express.json({ limit: '4mb' }), (req, res) => {
+    const started = Date.now();
+    const headers = lowerCaseHeaders(req);
+    const authorized = state.graph.authorize(headers);
+    if ('status' in authorized) {
+      state.graph.logBatch(authorized.status, undefined, Date.now() - started);
+      return send(res, authorized);
+    }
+    const seq = state.graph.logBatch(200, authorized.tenant.id, 0);
+    send(res, handleBatch(state.graph, req.body, headers, `${graphOrigin(req)}/v1.0`, seq));
+  });
+  app.use('/v1.0', (req, res) => {
+    const url = new URL(req.originalUrl, 'https://graph.invalid');
+    const path = url.pathname.replace(/^\/v1\.0/, '') || '/';
+    send(res, state.graph.handle({ method: req.method, path, query: url.searchParams, headers: lowerCaseHeaders(req) }, `${graphOrigin(req)}/v1.0`));
+  });
+
+  app.use(loginRoutes({ directory: state.directory, tokens: state.tokens, log: state.log, graphResource: () => ['https://graph.microsoft.com'] }));
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NotFound', message: 'The emulator serves login and Graph v1.0 paths only.' } });
+  });
+  return app;
+}
+
+function lowerCaseHeaders(req: Request): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+function send(res: Response, response: GraphResponse): void {
+  res.status(response.status);
+  for (const [name, value] of Object.entries(response.headers)) if (value !== '') res.setHeader(name, value);
+  const type = response.headers['Content-Type'] ?? '';
+  if (response.body === null || response.body === undefined) res.end();
+  else if (type.startsWith('application/json')) res.end(JSON.stringify(response.body));
+  else res.end(String(response.body));
+}

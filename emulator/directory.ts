@@ -1,0 +1,242 @@
+import type { Application, AppRole, Device, Group, OrgContact, Tenant, User, World } from './model.js';
+import { parseTenant } from './model.js';
+
+export type DirectoryObject =
+  | { kind: 'user'; value: User }
+  | { kind: 'group'; value: Group }
+  | { kind: 'device'; value: Device }
+  | { kind: 'orgContact'; value: OrgContact };
+
+/** One entry of a tenant's change log: what delta queries will replay (incremental-sync issue). */
+export interface Change {
+  seq: number;
+  at: string;
+  objectType: 'user' | 'group';
+  id: string;
+  change: 'created' | 'updated' | 'deleted' | 'membersAdded' | 'membersRemoved';
+  memberIds?: string[];
+}
+
+/** A tenant's live directory: the JSON it was loaded from, mutated by the control API. */
+export class TenantDirectory {
+  readonly users = new Map<string, User>();
+  readonly groups = new Map<string, Group>();
+  readonly devices = new Map<string, Device>();
+  readonly orgContacts = new Map<string, OrgContact>();
+  readonly changes: Change[] = [];
+  private groupsByName: Group[] | undefined;
+  private transitive = new Map<string, DirectoryObject[]>();
+  private seq = 0;
+
+  constructor(public tenant: Tenant) {
+    for (const user of tenant.users) this.users.set(user.id, user);
+    for (const group of tenant.groups) this.groups.set(group.id, group);
+    for (const device of tenant.devices) this.devices.set(device.id, device);
+    for (const contact of tenant.orgContacts) this.orgContacts.set(contact.id, contact);
+  }
+
+  get id(): string {
+    return this.tenant.id;
+  }
+
+  /** Graph's throttling tier: S (< 50 users), M (50–500), L (> 500). */
+  get size(): 'S' | 'M' | 'L' {
+    return this.users.size < 50 ? 'S' : this.users.size <= 500 ? 'M' : 'L';
+  }
+
+  object(id: string): DirectoryObject | undefined {
+    const user = this.users.get(id);
+    if (user) return { kind: 'user', value: user };
+    const group = this.groups.get(id);
+    if (group) return { kind: 'group', value: group };
+    const device = this.devices.get(id);
+    if (device) return { kind: 'device', value: device };
+    const contact = this.orgContacts.get(id);
+    if (contact) return { kind: 'orgContact', value: contact };
+    return undefined;
+  }
+
+  /** Groups in displayName order (Graph's `$orderby=displayName`), cached until a group changes. */
+  sortedGroups(): Group[] {
+    this.groupsByName ??= [...this.groups.values()].sort(
+      (a, b) => compareText(a.displayName, b.displayName) || compareText(a.id, b.id),
+    );
+    return this.groupsByName;
+  }
+
+  directMembers(group: Group): DirectoryObject[] {
+    return group.members.map((id) => this.object(id)).filter((member) => member !== undefined);
+  }
+
+  /** Members of nested groups flattened, each object once, nested groups themselves included. */
+  transitiveMembers(group: Group): DirectoryObject[] {
+    const cached = this.transitive.get(group.id);
+    if (cached) return cached;
+    const seen = new Set<string>([group.id]);
+    const result: DirectoryObject[] = [];
+    const queue = [group];
+    for (let current = queue.shift(); current; current = queue.shift()) {
+      for (const member of this.directMembers(current)) {
+        if (seen.has(member.value.id)) continue;
+        seen.add(member.value.id);
+        result.push(member);
+        if (member.kind === 'group') queue.push(member.value);
+      }
+    }
+    this.transitive.set(group.id, result);
+    return result;
+  }
+
+  // Mutations (control API). Each records a change for delta queries.
+
+  addMembers(groupId: string, memberIds: string[]): void {
+    const group = this.requireGroup(groupId);
+    for (const id of memberIds) if (!this.object(id)) throw new NotFound(`no directory object ${id}`);
+    const added = memberIds.filter((id) => !group.members.includes(id));
+    group.members.push(...added);
+    this.membershipChanged();
+    if (added.length > 0) this.record('group', groupId, 'membersAdded', added);
+  }
+
+  removeMembers(groupId: string, memberIds: string[]): void {
+    const group = this.requireGroup(groupId);
+    const removed = group.members.filter((id) => memberIds.includes(id));
+    group.members = group.members.filter((id) => !memberIds.includes(id));
+    this.membershipChanged();
+    if (removed.length > 0) this.record('group', groupId, 'membersRemoved', removed);
+  }
+
+  updateGroup(groupId: string, patch: Partial<Pick<Group, 'displayName' | 'description' | 'visibility'>>): Group {
+    const group = this.requireGroup(groupId);
+    Object.assign(group, patch);
+    this.groupsByName = undefined;
+    this.record('group', groupId, 'updated');
+    return group;
+  }
+
+  createGroup(group: Group): void {
+    this.groups.set(group.id, group);
+    this.groupsByName = undefined;
+    this.membershipChanged();
+    this.record('group', group.id, 'created');
+  }
+
+  deleteGroup(groupId: string): void {
+    this.requireGroup(groupId);
+    this.groups.delete(groupId);
+    for (const other of this.groups.values()) other.members = other.members.filter((id) => id !== groupId);
+    this.groupsByName = undefined;
+    this.membershipChanged();
+    this.record('group', groupId, 'deleted');
+  }
+
+  createUser(user: User): void {
+    this.users.set(user.id, user);
+    this.record('user', user.id, 'created');
+  }
+
+  updateUser(userId: string, patch: Partial<Omit<User, 'id'>>): User {
+    const user = this.users.get(userId);
+    if (!user) throw new NotFound(`no user ${userId}`);
+    Object.assign(user, patch);
+    this.record('user', userId, 'updated');
+    return user;
+  }
+
+  deleteUser(userId: string): void {
+    if (!this.users.delete(userId)) throw new NotFound(`no user ${userId}`);
+    for (const group of this.groups.values()) group.members = group.members.filter((id) => id !== userId);
+    this.membershipChanged();
+    this.record('user', userId, 'deleted');
+  }
+
+  servicePrincipal(appId: string) {
+    return this.tenant.servicePrincipals.find((principal) => principal.appId === appId);
+  }
+
+  /** Admin consent: installs the app (a service principal) with the permissions it asks for. */
+  grantConsent(app: Application): void {
+    const existing = this.servicePrincipal(app.appId);
+    if (existing) existing.appRoles = [...app.requiredAppRoles];
+    else this.tenant.servicePrincipals.push({ appId: app.appId, appRoles: [...app.requiredAppRoles] });
+  }
+
+  /**
+   * Two ways an admin revokes access: delete the enterprise app (token requests then fail with
+   * AADSTS700016) or remove its permissions (tokens still issued, Graph answers 403).
+   */
+  revokeConsent(appId: string, mode: 'delete-service-principal' | 'remove-permissions'): void {
+    if (mode === 'delete-service-principal') {
+      this.tenant.servicePrincipals = this.tenant.servicePrincipals.filter((principal) => principal.appId !== appId);
+    } else {
+      const principal = this.servicePrincipal(appId);
+      if (principal) principal.appRoles = [];
+    }
+  }
+
+  setPermissions(appId: string, appRoles: AppRole[]): void {
+    const principal = this.servicePrincipal(appId);
+    if (principal) principal.appRoles = [...appRoles];
+    else this.tenant.servicePrincipals.push({ appId, appRoles: [...appRoles] });
+  }
+
+  private requireGroup(groupId: string): Group {
+    const group = this.groups.get(groupId);
+    if (!group) throw new NotFound(`no group ${groupId}`);
+    return group;
+  }
+
+  private membershipChanged(): void {
+    this.transitive.clear();
+  }
+
+  private record(objectType: Change['objectType'], id: string, change: Change['change'], memberIds?: string[]): void {
+    this.changes.push({ seq: ++this.seq, at: new Date().toISOString(), objectType, id, change, memberIds });
+  }
+}
+
+export class NotFound extends Error {
+  override name = 'NotFound';
+}
+
+/** Every tenant and registered application the emulator knows. */
+export class Directory {
+  readonly applications = new Map<string, Application>();
+  private readonly tenants = new Map<string, TenantDirectory>();
+
+  constructor(world: World) {
+    for (const app of world.applications) this.applications.set(app.appId.toLowerCase(), app);
+    for (const tenant of world.tenants) this.addTenant(tenant);
+  }
+
+  addTenant(input: unknown): TenantDirectory {
+    const tenant = parseTenant(input);
+    const directory = new TenantDirectory(tenant);
+    this.tenants.set(tenant.id.toLowerCase(), directory);
+    return directory;
+  }
+
+  allTenants(): TenantDirectory[] {
+    return [...this.tenants.values()];
+  }
+
+  /** By tenant id or any verified domain, as login.microsoftonline.com resolves `{tenant}`. */
+  findTenant(idOrDomain: string): TenantDirectory | undefined {
+    const key = idOrDomain.toLowerCase();
+    const byId = this.tenants.get(key);
+    if (byId) return byId;
+    return this.allTenants().find((directory) =>
+      directory.tenant.verifiedDomains.some((domain) => domain.name.toLowerCase() === key),
+    );
+  }
+
+  application(appId: string): Application | undefined {
+    return this.applications.get(appId.toLowerCase());
+  }
+}
+
+function compareText(a: string, b: string): number {
+  const left = a.toLowerCase();
+  const right = b.toLowerCase();
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,51 @@
+/** Faults, latency and throttling a test or demo injects while the emulator runs. */
+export interface FaultRule {
+  /** Regular expression matched against the Graph path and query (e.g. `/groups/abc/transitiveMembers`). */
+  path: string;
+  status: 429 | 500 | 502 | 503 | 504;
+  /** How many matching requests fail; then the rule is spent. */
+  times: number;
+  retryAfterSeconds?: number;
+}
+
+export interface FaultSettings {
+  /** Delay added to every Graph and token request, in milliseconds. */
+  latencyMs: number;
+  /** Share (0–1) of Graph requests answered 503 / 504 at random. */
+  rate503: number;
+  rate504: number;
+  /** Share (0–1) of Graph requests answered 429 at random, on top of the resource-unit budget. */
+  rate429: number;
+  /** Enforce Graph's resource-unit budget per app and tenant. */
+  throttling: boolean;
+  /** Multiplies the documented budget (tests use a small one). */
+  budgetFactor: number;
+  rules: FaultRule[];
+}
+
+export const defaultFaults = (): FaultSettings => ({
+  latencyMs: 0,
+  rate503: 0,
+  rate504: 0,
+  rate429: 0,
+  throttling: true,
+  budgetFactor: 1,
+  rules: [],
+});
+
+export type InjectedFault = { status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number } | undefined;
+
+/** Decides whether this request fails by injection: spent rules first, then the random rates. */
+export function injectFault(settings: FaultSettings, pathAndQuery: string, random = Math.random): InjectedFault {
+  const rule = settings.rules.find((candidate) => candidate.times > 0 && new RegExp(candidate.path, 'i').test(pathAndQuery));
+  if (rule) {
+    rule.times -= 1;
+    settings.rules = settings.rules.filter((candidate) => candidate.times > 0);
+    return { status: rule.status, retryAfterSeconds: rule.retryAfterSeconds };
+  }
+  const roll = random();
+  if (roll < settings.rate429) return { status: 429, retryAfterSeconds: 1 };
+  if (roll < settings.rate429 + settings.rate503) return { status: 503, retryAfterSeconds: 1 };
+  if (roll < settings.rate429 + settings.rate503 + settings.rate504) return { status: 504 };
+  return undefined;
+}

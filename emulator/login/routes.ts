@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Response } from 'express';
+import type { Directory, TenantDirectory } from '../directory.js';
+import type { RequestLog } from '../request-log.js';
+import type { TokenIssuer } from '../tokens.js';
+import { consentPage, errorPage } from './pages.js';
+
+export interface LoginDeps {
+  directory: Directory;
+  tokens: TokenIssuer;
+  log: RequestLog;
+  /** The https origin that answers as Graph, for the `.default` scope check. */
+  graphResource: () => string[];
+}
+
+/** AAD's error body: `error` to branch on, AADSTS numbers in `error_codes`, Trace/Correlation lines. */
+function tokenError(res: Response, status: number, error: string, code: number, description: string) {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date().toISOString().replace('T', ' ').slice(0, 19);
+  res
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .send({
+      error,
+      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}Z`,
+      error_codes: [code],
+      timestamp: `${timestamp}Z`,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    });
+}
+
+/** login.microsoftonline.com: admin consent, the token endpoint, and the discovery documents MSAL reads. */
+export function loginRoutes(deps: LoginDeps): Router {
+  const router = Router();
+  const { directory } = deps;
+  router.use((req, res, next) => {
+    const started = Date.now();
+    res.on('finish', () =>
+      deps.log.add({ host: 'login', method: req.method, path: req.path, status: res.statusCode, durationMs: Date.now() - started }),
+    );
+    next();
+  });
+
+  router.get('/common/discovery/instance', (req, res) => {
+    const host = req.headers.host ?? 'localhost';
+    res.json({
+      tenant_discovery_endpoint: `https://${host}/common/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+    });
+  });
+
+  router.get('/:tenant/v2.0/.well-known/openid-configuration', (req, res) => {
+    const origin = `https://${req.headers.host ?? 'localhost'}`;
+    const tenant = req.params.tenant;
+    if (!['common', 'organizations'].includes(tenant) && !directory.findTenant(tenant)) {
+      res.status(400).json({ error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.`, error_codes: [90002] });
+      return;
+    }
+    res.json({
+      token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${origin}/{tenantid}/v2.0`,
+      request_uri_parameter_supported: false,
+      authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+      end_session_endpoint: `${origin}/${tenant}/oauth2/v2.0/logout`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      tenant_region_scope: null,
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+    });
+  });
+
+  const consentParams = (source: Record<string, unknown>) => ({
+    clientId: textOf(source.client_id),
+    redirectUri: textOf(source.redirect_uri),
+    state: typeof source.state === 'string' ? source.state : undefined,
+    scope: textOf(source.scope),
+  });
+
+  router.get('/:tenant/v2.0/adminconsent', (req, res) => {
+    const params = consentParams(req.query);
+    const checked = checkConsentRequest(directory, req.params.tenant, params.clientId, params.redirectUri);
+    if ('page' in checked) {
+      res.status(400).type('html').send(checked.page);
+      return;
+    }
+    const { app, tenants } = checked;
+    if (!/\/\.default$/.test(params.scope.split(' ').find((scope) => scope.endsWith('/.default')) ?? '')) {
+      redirect(res, params.redirectUri, {
+        error: 'invalid_request',
+        error_description: "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+        state: params.state,
+      });
+      return;
+    }
+    res.type('html').send(
+      consentPage({
+        app,
+        tenants: tenants.map((tenant) => ({
+          id: tenant.id,
+          displayName: tenant.tenant.displayName,
+          domain: tenant.tenant.verifiedDomains.find((domain) => domain.isDefault)?.name ?? tenant.tenant.verifiedDomains[0]!.name,
+          canConsent: tenant.tenant.settings.canGrantTenantWideConsent,
+        })),
+        action: req.originalUrl.split('?')[0]!,
+        fields: { client_id: params.clientId, redirect_uri: params.redirectUri, scope: params.scope, ...(params.state === undefined ? {} : { state: params.state }) },
+      }),
+    );
+  });
+
+  router.post('/:tenant/v2.0/adminconsent', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
+    const form = req.body as Record<string, string>;
+    const params = consentParams(form);
+    const checked = checkConsentRequest(directory, req.params.tenant, params.clientId, params.redirectUri);
+    if ('page' in checked) {
+      res.status(400).type('html').send(checked.page);
+      return;
+    }
+    const tenant = checked.tenants.find((candidate) => candidate.id === form.tenant_choice);
+    if (form.decision === 'cancel' || tenant === undefined) {
+      redirect(res, params.redirectUri, {
+        error: 'access_denied',
+        error_description: consentErrorDescription(65004, 'The resource owner or authorization server denied the request. User declined to consent to access the app.'),
+        error_uri: 'https://login.microsoftonline.com/error?code=65004',
+        admin_consent: 'True',
+        state: params.state,
+      });
+      return;
+    }
+    if (!tenant.tenant.settings.canGrantTenantWideConsent) {
+      redirect(res, params.redirectUri, {
+        error: 'access_denied',
+        error_description: consentErrorDescription(90094, 'Admin consent is required for the permissions requested by this application. An administrator of the tenant must grant consent.'),
+        error_uri: 'https://login.microsoftonline.com/error?code=90094',
+        admin_consent: 'True',
+        state: params.state,
+      });
+      return;
+    }
+    tenant.grantConsent(checked.app);
+    redirect(res, params.redirectUri, {
+      admin_consent: 'True',
+      tenant: tenant.id,
+      state: params.state,
+      scope: checked.app.requiredAppRoles.map((role) => `https://graph.microsoft.com/${role}`).join(' '),
+    });
+  });
+
+  router.post('/:tenant/oauth2/v2.0/token', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
+    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    let clientId = form.client_id;
+    let secret = form.client_secret;
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const [user, password] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
+      clientId ??= decodeURIComponent(user ?? '');
+      secret ??= decodeURIComponent(password ?? '');
+    }
+    const tenant = directory.findTenant(req.params.tenant);
+    if (['common', 'organizations', 'consumers'].includes(req.params.tenant.toLowerCase())) {
+      return tokenError(res, 400, 'invalid_request', 900144, "The client credentials grant is not supported on this endpoint; use a tenant-specific authority.");
+    }
+    if (!tenant) {
+      return tokenError(res, 400, 'invalid_request', 90002, `Tenant '${req.params.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    }
+    if (form.grant_type !== 'client_credentials') {
+      return tokenError(res, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.grant_type ?? ''}'.`);
+    }
+    const app = clientId === undefined ? undefined : directory.application(clientId);
+    if (!app) {
+      return tokenError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId ?? ''}' was not found in the directory '${tenant.tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    }
+    if (secret === undefined || secret === '') {
+      return tokenError(res, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    }
+    if (!app.secrets.includes(secret)) {
+      return tokenError(res, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`);
+    }
+    const scopes = (form.scope ?? '').split(' ').filter((scope) => !['openid', 'profile', 'offline_access'].includes(scope));
+    if (scopes.length !== 1 || !deps.graphResource().some((resource) => scopes[0] === `${resource}/.default`)) {
+      return tokenError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    }
+    const principal = tenant.servicePrincipal(app.appId);
+    if (!principal) {
+      return tokenError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${app.appId}' was not found in the directory '${tenant.tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    }
+    const { token, expiresIn } = deps.tokens.issue(tenant.id, app.appId, principal.appRoles);
+    res.type('application/json; charset=utf-8').send({ token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+  });
+
+  return router;
+}
+
+function checkConsentRequest(
+  directory: Directory,
+  tenantSegment: string,
+  clientId: string,
+  redirectUri: string,
+): { page: string } | { app: NonNullable<ReturnType<Directory['application']>>; tenants: TenantDirectory[] } {
+  const app = directory.application(clientId);
+  if (!app) return { page: errorPage('700016', `Application with identifier '${clientId}' was not found in the directory.`) };
+  if (!app.redirectUris.includes(redirectUri)) {
+    return { page: errorPage('50011', `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'.`) };
+  }
+  if (tenantSegment.toLowerCase() === 'common') {
+    return { page: errorPage('9001023', "The grant type isn't supported over the /common or /consumers endpoints. Use /organizations or a tenant-specific endpoint.") };
+  }
+  if (tenantSegment.toLowerCase() === 'organizations') return { app, tenants: directory.allTenants() };
+  const tenant = directory.findTenant(tenantSegment);
+  if (!tenant) return { page: errorPage('90002', `Tenant '${tenantSegment}' not found.`) };
+  return { app, tenants: [tenant] };
+}
+
+function consentErrorDescription(code: number, message: string): string {
+  return `AADSTS${code}: ${message}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`;
+}
+
+function redirect(res: Response, redirectUri: string, params: Record<string, string | undefined>) {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  res.redirect(302, url.toString());
+}
+
+
+/** A query or form value as text; repeated or nested values (?a=1&a=2) count as missing. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}

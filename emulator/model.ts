@@ -1,0 +1,194 @@
+import { z } from 'zod';
+
+/**
+ * The emulator's world in JSON, with Graph's property names: applications registered by
+ * vendors (Hook among them) and tenants with their users, groups, consent state and settings.
+ * See emulator/README.md for the format and emulator/tenants/ for examples.
+ */
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID');
+
+export const GRAPH_APP_ROLES = [
+  'Directory.Read.All',
+  'Group.Read.All',
+  'GroupMember.Read.All',
+  'Member.Read.Hidden',
+  'Organization.Read.All',
+  'User.Read.All',
+] as const;
+export type AppRole = (typeof GRAPH_APP_ROLES)[number];
+const appRole = z.enum(GRAPH_APP_ROLES, { error: `one of ${GRAPH_APP_ROLES.join(', ')}` });
+
+export const applicationSchema = z.object({
+  appId: guid,
+  displayName: z.string().min(1),
+  /** Client secrets the token endpoint accepts. */
+  secrets: z.array(z.string().min(8)).min(1),
+  redirectUris: z.array(z.url()).default([]),
+  /** The application permissions on Microsoft Graph the app asks for (requiredResourceAccess). */
+  requiredAppRoles: z.array(appRole).default([]),
+});
+
+export const userSchema = z.object({
+  id: guid,
+  displayName: z.string().nullable(),
+  userPrincipalName: z.string().min(3),
+  mail: z.string().nullable().default(null),
+  givenName: z.string().nullable().default(null),
+  surname: z.string().nullable().default(null),
+  jobTitle: z.string().nullable().default(null),
+  department: z.string().nullable().default(null),
+  officeLocation: z.string().nullable().default(null),
+  mobilePhone: z.string().nullable().default(null),
+  businessPhones: z.array(z.string()).default([]),
+  preferredLanguage: z.string().nullable().default(null),
+  userType: z.enum(['Member', 'Guest']).default('Member'),
+  accountEnabled: z.boolean().default(true),
+  creationType: z.string().nullable().default(null),
+  externalUserState: z.enum(['PendingAcceptance', 'Accepted']).nullable().default(null),
+});
+
+export const groupSchema = z.object({
+  id: guid,
+  displayName: z.string().min(1),
+  description: z.string().nullable().default(null),
+  groupTypes: z.array(z.string()).default([]),
+  mailEnabled: z.boolean(),
+  securityEnabled: z.boolean(),
+  mail: z.string().nullable().default(null),
+  mailNickname: z.string().nullable().default(null),
+  visibility: z.enum(['Public', 'Private', 'HiddenMembership']).nullable().default(null),
+  createdDateTime: z.iso.datetime().optional(),
+  /** Direct members: ids of users, groups, devices or org contacts of the same tenant. */
+  members: z.array(guid).default([]),
+});
+
+export const deviceSchema = z.object({ id: guid, displayName: z.string(), deviceId: guid.optional() });
+export const orgContactSchema = z.object({ id: guid, displayName: z.string(), mail: z.string().nullable().default(null) });
+
+export const servicePrincipalSchema = z.object({
+  appId: guid,
+  /** Application permissions an admin granted; [] models "consented, then roles removed". */
+  appRoles: z.array(appRole),
+});
+
+export const tenantSchema = z.object({
+  id: guid,
+  displayName: z.string().min(1),
+  verifiedDomains: z
+    .array(
+      z.object({
+        name: z.string().min(3),
+        isDefault: z.boolean().default(false),
+        isInitial: z.boolean().default(false),
+        type: z.string().default('Managed'),
+        capabilities: z.string().default('Email, OfficeCommunicationsOnline'),
+      }),
+    )
+    .min(1),
+  settings: z
+    .object({
+      /** false: the account on the consent page is no admin and cannot grant tenant-wide consent. */
+      canGrantTenantWideConsent: z.boolean().default(true),
+      /** What members of a hidden-membership group look like without Member.Read.Hidden. */
+      hiddenMembership: z.enum(['silent', 'forbidden']).default('silent'),
+    })
+    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent' }),
+  /** Consent state: an app is installed in the tenant when it has a service principal here. */
+  servicePrincipals: z.array(servicePrincipalSchema).default([]),
+  users: z.array(userSchema).default([]),
+  groups: z.array(groupSchema).default([]),
+  devices: z.array(deviceSchema).default([]),
+  orgContacts: z.array(orgContactSchema).default([]),
+});
+
+export const worldSchema = z.object({
+  applications: z.array(applicationSchema).default([]),
+  tenants: z.array(tenantSchema).default([]),
+});
+
+export type Application = z.infer<typeof applicationSchema>;
+export type User = z.infer<typeof userSchema>;
+export type Group = z.infer<typeof groupSchema>;
+export type Device = z.infer<typeof deviceSchema>;
+export type OrgContact = z.infer<typeof orgContactSchema>;
+export type TenantInput = z.input<typeof tenantSchema>;
+export type Tenant = z.infer<typeof tenantSchema>;
+export type WorldInput = z.input<typeof worldSchema>;
+export type World = z.infer<typeof worldSchema>;
+
+export class WorldError extends Error {
+  override name = 'WorldError';
+}
+
+/**
+ * Parses and cross-checks a world. Errors name the entry, e.g.
+ * `tenants[0] (Contoso).groups[3] (Sales).members[1]: 1234… is no user, group, device or contact of this tenant`.
+ */
+export function parseWorld(input: unknown): World {
+  const parsed = worldSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WorldError(`${describePath(input, issue.path)}: ${issue.message}`);
+  }
+  const world = parsed.data;
+  const appIds = new Set<string>();
+  world.applications.forEach((app, index) => {
+    if (appIds.has(app.appId)) throw new WorldError(`applications[${index}] (${app.displayName}): duplicate appId ${app.appId}`);
+    appIds.add(app.appId);
+  });
+  const tenantIds = new Set<string>();
+  world.tenants.forEach((tenant, tenantIndex) => {
+    const where = `tenants[${tenantIndex}] (${tenant.displayName})`;
+    if (tenantIds.has(tenant.id)) throw new WorldError(`${where}: duplicate tenant id ${tenant.id}`);
+    tenantIds.add(tenant.id);
+    checkTenant(tenant, where);
+  });
+  return world;
+}
+
+export function parseTenant(input: unknown, where = 'tenant'): Tenant {
+  const parsed = tenantSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WorldError(`${where}${describePath(input, issue.path, '')}: ${issue.message}`);
+  }
+  checkTenant(parsed.data, where);
+  return parsed.data;
+}
+
+function checkTenant(tenant: Tenant, where: string): void {
+  const ids = new Map<string, string>();
+  const claim = (id: string, what: string) => {
+    const key = id.toLowerCase();
+    if (ids.has(key)) throw new WorldError(`${where}.${what}: id ${id} is used twice in this tenant`);
+    ids.set(key, what);
+  };
+  tenant.users.forEach((user, index) => claim(user.id, `users[${index}] (${user.userPrincipalName})`));
+  tenant.groups.forEach((group, index) => claim(group.id, `groups[${index}] (${group.displayName})`));
+  tenant.devices.forEach((device, index) => claim(device.id, `devices[${index}]`));
+  tenant.orgContacts.forEach((contact, index) => claim(contact.id, `orgContacts[${index}]`));
+  tenant.groups.forEach((group, groupIndex) => {
+    group.members.forEach((member, memberIndex) => {
+      if (!ids.has(member.toLowerCase())) {
+        throw new WorldError(
+          `${where}.groups[${groupIndex}] (${group.displayName}).members[${memberIndex}]: ${member} is no user, group, device or contact of this tenant`,
+        );
+      }
+    });
+  });
+}
+
+function describePath(input: unknown, path: PropertyKey[], prefix = ''): string {
+  let text = prefix;
+  let node: unknown = input;
+  for (const key of path) {
+    text += typeof key === 'number' ? `[${key}]` : `${text === '' ? '' : '.'}${String(key)}`;
+    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    if (typeof key === 'number' && node !== null && typeof node === 'object') {
+      const label = (node as Record<string, unknown>).displayName ?? (node as Record<string, unknown>).userPrincipalName;
+      if (typeof label === 'string') text += ` (${label})`;
+    }
+  }
+  return text === '' ? '(root)' : text;
+}
