@@ -83,6 +83,6 @@ function send(res: Response, response: GraphResponse): void {
   for (const [name, value] of Object.entries(response.headers)) if (value !== '') res.setHeader(name, value);
   const type = response.headers['Content-Type'] ?? '';
   if (response.body === null || response.body === undefined) res.end();
-  else if (type.startsWith('application/json')) res.end(JSON.stringify(response.body));
-  else res.end(String(response.body));
+  else if (typeof response.body === 'string' && !type.startsWith('application/json')) res.end(response.body);
+  else res.end(JSON.stringify(response.body));
 }
