@@ -113,7 +113,7 @@ export function parseFilter(text: string): ParsedFilter {
       expect(')');
       return { op: 'in', property: name, values };
     }
-    throw new FilterError(`Invalid filter clause: unsupported operator '${operator}'`);
+    throw new FilterError(`Invalid filter clause: unsupported operator '${operator}'`, name);
   };
   const andExpression = (): Filter => {
     let left = primary();

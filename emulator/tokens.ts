@@ -32,6 +32,8 @@ export class TokenIssuer {
       tid: tenantId,
       roles,
       uti: randomUUID(),
+      // Issue time to the millisecond, so a revocation and a re-grant within one second are told apart.
+      xms_iat_ms: now,
       ver: '1.0',
     };
     const header = encode({ typ: 'JWT', alg: 'HS256', kid: 'hook-emulator' });
@@ -51,16 +53,16 @@ export class TokenIssuer {
       appid: string;
       roles: AppRole[];
       exp: number;
-      iat: number;
+      xms_iat_ms: number;
     };
     if (claims.exp * 1000 <= now) return undefined;
-    if (claims.iat * 1000 < (this.revokedBefore.get(claims.tid.toLowerCase()) ?? 0)) return undefined;
+    if (claims.xms_iat_ms <= (this.revokedBefore.get(claims.tid.toLowerCase()) ?? -1)) return undefined;
     return { tenantId: claims.tid, appId: claims.appid, roles: claims.roles, expiresAt: claims.exp * 1000 };
   }
 
   /** Tokens of this tenant issued until now stop working (as if they had expired). */
   revokeTenant(tenantId: string, now = Date.now()): void {
-    this.revokedBefore.set(tenantId.toLowerCase(), now + 1000);
+    this.revokedBefore.set(tenantId.toLowerCase(), now);
   }
 
   private sign(data: string): string {

@@ -86,6 +86,13 @@ export function listResponse<T>(items: T[], shape: ListShape<T>, request: ListRe
     try {
       parsed = parseFilter(filterText);
     } catch (error) {
+      const property = (error as FilterError).property;
+      if (property !== undefined) {
+        return unsupportedQuery(
+          `Unsupported or invalid query filter clause specified for property '${property}' of resource '${shape.entity}'.`,
+          clientRequestId,
+        );
+      }
       return badRequest((error as FilterError).message, clientRequestId);
     }
     const unsupported = [...parsed.properties].find((name) => !shape.filterable.has(name));
