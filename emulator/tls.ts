@@ -59,7 +59,8 @@ function createCa(): { cert: string; key: string } {
   const keys = keyPair();
   const cert = baseCertificate(keys.publicKey, 10);
   const subject = [
-    { name: 'commonName', value: 'Hook Entra Emulator CA' },
+    // A unique name: TLS stacks find the issuer by name, so two emulator CAs must not share one.
+    { name: 'commonName', value: `Hook Entra Emulator CA ${randomBytes(4).toString('hex')}` },
     { name: 'organizationName', value: 'Hook (emulator, not Microsoft)' },
   ];
   cert.setSubject(subject);
