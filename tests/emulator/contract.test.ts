@@ -20,7 +20,7 @@ function expectShape(actual: unknown, expected: unknown, where = '$'): void {
   }
   if (typeof expected === 'object') {
     expect(typeof actual, `${where} should be an object`).toBe('object');
-    for (const key of Object.keys(expected as object)) {
+    for (const key of Object.keys(expected)) {
       expect(actual as object, `${where} should have ${key}`).toHaveProperty([key]);
       expectShape((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${where}.${key}`);
     }

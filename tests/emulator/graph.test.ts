@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { resourceUnits } from '../../emulator/throttle.js';

@@ -67,5 +67,5 @@ export async function call(
   const response = await fetch(`${emulator.httpsUrl}${pathAndQuery}`, { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, headers: response.headers, type, text, json: type.includes('json') && text !== '' ? (JSON.parse(text) as any) : undefined };
+  return { status: response.status, headers: response.headers, type, text, json: type.includes('json') && text !== '' ? (JSON.parse(text)) : undefined };
 }
