@@ -1,15 +1,20 @@
 import type { Db } from '../db/client.js';
+import type { EntraClients } from './graph/clients.js';
+import { createOnboardingActivities } from './onboarding.js';
 
 export interface ActivityDeps {
   db: Db;
+  entra: EntraClients;
 }
 
 /**
  * Every activity the worker hosts, built over injected clients so tests can build the same
- * object over real Postgres and the Entra emulator. Grouped by integration as they arrive.
+ * object over real Postgres and the Entra emulator. Grouped by integration.
  */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createOnboardingActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,11 +1,13 @@
 import { inspect } from 'node:util';
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
 import * as m0001 from './migrations/0001_orgs_and_accounts.js';
+import * as m0002 from './migrations/0002_sessions_connections.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
 const migrations: Record<string, Migration> = {
   '0001_orgs_and_accounts': m0001,
+  '0002_sessions_connections': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -10,7 +10,10 @@ import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
 import { createApp } from '../web/app.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
-import { demoTenant, hookApplication } from '../emulator/demo.js';
+import { createEntraClients } from '../activities/graph/clients.js';
+import { DEMO_ADMIN, seedDemo } from '../cli/commands.js';
+import { demoTenant, emulatorEntraSettings, hookApplication } from '../emulator/demo.js';
+import { entraSettingsFromConfig, withoutSecret } from '../lib/entra-settings.js';
 import { parseWorld } from '../emulator/model.js';
 import { startEmulator } from '../emulator/server.js';
 import { trustCertificateAuthority } from '../lib/trust.js';
@@ -61,6 +64,8 @@ try {
   stops.push({ name: 'database pool', stop: () => db.destroy() });
   const applied = await migrateToLatest(db);
   if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
+  const seeded = config.DATABASE_URL === undefined;
+  if (seeded) await seedDemo(db);
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = 'the Temporal UI of your cluster';
@@ -80,8 +85,9 @@ try {
   }
   const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateSessionSecret(dataDir));
 
+  let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
-  if (config.ENTRA_CLIENT_ID === undefined) {
+  if (entraSettings === undefined) {
     const emulator = await startEmulator({
       world: parseWorld({
         applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`])],
@@ -94,6 +100,7 @@ try {
     });
     stops.push({ name: 'Entra emulator', stop: emulator.close });
     trustCertificateAuthority(emulator.ca);
+    entraSettings = emulatorEntraSettings(emulator.httpsUrl, emulator.httpUrl);
     entraLine = `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, consent pages at ${emulator.httpUrl}`;
   }
 
@@ -106,7 +113,7 @@ try {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db },
+    deps: { db, entra: createEntraClients(entraSettings) },
   });
   const workerRun = worker.run();
   workerRun.catch((error: unknown) => {
@@ -118,7 +125,7 @@ try {
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'client connection', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger });
+  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings) });
   const server = await listen(app, config.PORT);
   stops.push({ name: 'web server', stop: server.close });
 
@@ -126,6 +133,7 @@ try {
   say(`Hook is running:      ${config.PUBLIC_URL}`);
   say(`Temporal UI:          ${temporalUi}`);
   say(`Microsoft Entra:      ${entraLine}`);
+  if (seeded) say(`Sign in as:           ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} (demo org "${DEMO_ADMIN.orgName}")`);
   say('Press Ctrl-C to stop everything.');
 } catch (error) {
   say(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);

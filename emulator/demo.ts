@@ -1,4 +1,5 @@
 import { ascii, stableId } from './ids.js';
+import type { EntraSettings } from '../lib/entra-settings.js';
 import type { AppRole, TenantInput, WorldInput } from './model.js';
 
 /** The application permissions Hook asks for (README explains why each is needed). */
@@ -10,6 +11,19 @@ export const DEMO_TENANT_ID = stableId('tenant', 'northwind-outfitters');
 
 export function hookApplication(redirectUris: string[], appId = DEMO_APP_ID, secret = DEMO_APP_SECRET): NonNullable<WorldInput['applications']>[number] {
   return { appId, displayName: 'Hook', secrets: [secret], redirectUris, requiredAppRoles: HOOK_APP_ROLES };
+}
+
+/** How the app talks to a running emulator as Hook's demo app: only the hosts and trust differ from production. */
+export function emulatorEntraSettings(httpsUrl: string, httpUrl: string | undefined): EntraSettings {
+  return {
+    clientId: DEMO_APP_ID,
+    clientSecret: DEMO_APP_SECRET,
+    loginOrigin: httpsUrl,
+    graphOrigin: httpsUrl,
+    graphResource: 'https://graph.microsoft.com',
+    consentOrigin: httpUrl ?? httpsUrl,
+    emulator: true,
+  };
 }
 
 const PEOPLE: Array<[name: string, department: string, office: string, title: string]> = [

@@ -9,7 +9,11 @@ import type { Db } from '../db/client.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { healthRoutes } from './routes/health.js';
+import type { PublicEntraSettings } from '../lib/entra-settings.js';
+import { authRoutes } from './routes/auth.js';
 import { homeRoutes } from './routes/home.js';
+import { integrationsRoutes } from './routes/integrations.js';
+import { sessions } from './session.js';
 import { createViews } from './views.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -18,6 +22,7 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  entra: PublicEntraSettings;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,17 +49,26 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
-  app.use(securityHeaders());
+  // Forms may lead to Microsoft's consent page (a 303 after Connect), nowhere else.
+  app.use(securityHeaders([new URL(deps.entra.consentOrigin).origin]));
 
   // Assets come from the app itself, never a CDN.
   app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(htmxFile, { maxAge: '1d' }));
   app.use('/assets', express.static(path.join(here, 'public'), { maxAge: '1h', index: false }));
 
   app.use(healthRoutes(deps));
+
+  if (deps.config.SESSION_SECRET === undefined) throw new Error('createApp needs config.SESSION_SECRET');
+  const session = sessions({ db: deps.db, secret: deps.config.SESSION_SECRET, secure: deps.config.PUBLIC_URL.startsWith('https:') });
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2_000 }));
+  app.use(session.load);
+  app.use(session.verifyCsrf);
+  app.use(authRoutes({ ...deps, views, session }));
   app.use(homeRoutes({ ...deps, views }));
+  app.use(integrationsRoutes({ ...deps, views }));
 
   app.use((_req, res) => {
-    res.status(404).send(views.render('error', { title: 'Not found', message: 'There is nothing at this address.' }));
+    res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));
   });
   // Last resort: log the cause with the request id, show the person nothing internal.
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
@@ -62,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
     if (res.headersSent) return;
     res.status(500).send(
       views.render('error', {
+        ...res.locals,
         title: 'Something went wrong',
         message: `Hook could not complete this request. Reference: ${typeof req.id === 'string' ? req.id : 'none'}`,
       }),

@@ -1,19 +1,21 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfigOrExit } from '../lib/config.js';
+import { publicEntraSettingsFromConfig } from '../lib/entra-settings.js';
 import { createLogger } from '../lib/logger.js';
 import { createApp } from './app.js';
 import { listen } from './server.js';
 
 /** `npm run web`: the production web process, against an external Postgres and Temporal. */
-const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'SESSION_SECRET', 'PUBLIC_URL');
+const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'SESSION_SECRET', 'PUBLIC_URL', 'ENTRA_CLIENT_ID');
+const entra = publicEntraSettingsFromConfig(config)!;
 const logger = createLogger(config.LOG_LEVEL, 'web');
 const db = createDb(config.DATABASE_URL);
 // Lazy: the web process starts (and /readyz says why it is not ready) even while Temporal is down.
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
-const server = await listen(createApp({ config, db, temporal, logger }), config.PORT);
+const server = await listen(createApp({ config, db, temporal, logger, entra }), config.PORT);
 logger.info({ port: server.port, publicUrl: config.PUBLIC_URL }, 'web listening');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

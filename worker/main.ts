@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createEntraClients } from '../activities/graph/clients.js';
 import { createDb } from '../db/client.js';
+import { entraSettingsFromConfig } from '../lib/entra-settings.js';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
@@ -8,7 +10,8 @@ import { bundlePath } from './build-bundle.js';
 import { createWorker } from './worker.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
-const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS');
+const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
+const entra = createEntraClients(entraSettingsFromConfig(config)!);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 
 // SIGTERM (and SIGINT) make the Runtime shut the worker down: polling stops, in-flight
@@ -35,7 +38,7 @@ try {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db },
+    deps: { db, entra },
     workflowBundle,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');

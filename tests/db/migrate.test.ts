@@ -11,9 +11,17 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections']);
     const tables = await test.db.introspection.getTables();
-    expect(tables.map((table) => table.name).sort()).toEqual(['accounts', 'org_memberships', 'orgs']);
+    expect(tables.map((table) => table.name).sort()).toEqual([
+      'accounts',
+      'consent_requests',
+      'entra_connections',
+      'org_memberships',
+      'orgs',
+      'sessions',
+      'sign_in_failures',
+    ]);
     expect(await migrateToLatest(test.db)).toEqual([]);
   });
 

@@ -9,6 +9,8 @@ import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
+import { withoutSecret } from '../../lib/entra-settings.js';
+import { entraFor, TEST_SECRET } from '../support/app.js';
 import { freePort } from '../support/ports.js';
 import { connectToTemporal } from '../support/temporal.js';
 
@@ -21,10 +23,11 @@ describe('health endpoints', () => {
 
   async function serve(databaseUrl: string, client: Client): Promise<RunningServer & { url: string }> {
     const app = createApp({
-      config: loadConfig({}),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET }),
       db: createDb(databaseUrl, { connectionTimeoutMillis: 1_000 }),
       temporal: client,
       logger: createLogger('silent', 'test'),
+      entra: withoutSecret(entraFor(undefined)),
     });
     const server = await listen(app, 0, '127.0.0.1');
     return { ...server, url: `http://127.0.0.1:${server.port}` };

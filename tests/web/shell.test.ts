@@ -5,6 +5,8 @@ import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
+import { withoutSecret } from '../../lib/entra-settings.js';
+import { entraFor, TEST_SECRET } from '../support/app.js';
 
 describe('web shell', () => {
   let server: RunningServer;
@@ -14,7 +16,7 @@ describe('web shell', () => {
     db = createDb(inject('postgresAdminUrl'));
     const temporal = new Client({ connection: Connection.lazy({ address: inject('temporalAddress') }) });
     server = await listen(
-      createApp({ config: loadConfig({}), db, temporal, logger: createLogger('silent', 'test') }),
+      createApp({ config: loadConfig({ SESSION_SECRET: TEST_SECRET }), db, temporal, logger: createLogger('silent', 'test'), entra: withoutSecret(entraFor(undefined)) }),
       0,
       '127.0.0.1',
     );
@@ -25,11 +27,11 @@ describe('web shell', () => {
     await db.destroy();
   });
 
-  it('renders pages in the layout with the sidebar, loading only its own assets', async () => {
+  it('renders pages in the layout, loading only its own assets', async () => {
     const response = await fetch(`${base}/`);
     expect(response.status).toBe(200);
     const html = await response.text();
-    expect(html).toContain('<nav class="sidebar" aria-label="Main">');
+    expect(html).toContain('<h1>Directory sync</h1>');
     expect(html).toContain('<script src="/assets/htmx.min.js" defer></script>');
     expect(html).toContain('<link rel="stylesheet" href="/assets/app.css">');
     expect(html).not.toMatch(/(src|href)="https?:\/\//);

@@ -5,7 +5,8 @@ import type { Views } from '../views.js';
 export function homeRoutes({ views }: Pick<AppDeps, 'config'> & { views: Views }): Router {
   const router = Router();
   router.get('/', (_req, res) => {
-    res.send(views.render('home', { title: 'Home' }));
+    if (res.locals.session) return res.redirect(303, '/org/settings/integrations');
+    res.send(views.render('home', { ...res.locals, title: 'Home' }));
   });
   return router;
 }

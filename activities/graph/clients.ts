@@ -1,0 +1,63 @@
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import { Client } from '@microsoft/microsoft-graph-client';
+import type { EntraSettings } from '../../lib/entra-settings.js';
+import { classifyEntraError } from './errors.js';
+
+// MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
+// declared, or MSAL would ask the public cloud to discover it.
+const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
+
+export interface EntraClients {
+  settings: EntraSettings;
+  /** An app-only token for the tenant (client credentials; MSAL caches and renews it). */
+  token: (tenantId: string) => Promise<string>;
+  /** A Graph client for the tenant: retries 429/503/504 after Retry-After, pages, batches. */
+  graph: (tenantId: string) => Client;
+  /**
+   * Runs Graph calls for a tenant with every failure classified (activities/graph/errors.ts).
+   * The token comes first, on its own: inside the Graph client a token error would be wrapped
+   * into an anonymous GraphError and lose its AADSTS code.
+   */
+  call: <T>(tenantId: string, work: (graph: Client) => Promise<T>) => Promise<T>;
+}
+
+export function createEntraClients(settings: EntraSettings): EntraClients {
+  const apps = new Map<string, ConfidentialClientApplication>();
+  const loginHost = new URL(settings.loginOrigin).host;
+  const app = (tenantId: string) => {
+    let client = apps.get(tenantId);
+    if (!client) {
+      // Client credentials need a tenant-specific authority (not `organizations`): one app per tenant.
+      client = new ConfidentialClientApplication({
+        auth: {
+          clientId: settings.clientId,
+          clientSecret: settings.clientSecret,
+          authority: `${settings.loginOrigin}/${tenantId}`,
+          ...(MICROSOFT_LOGIN_HOSTS.includes(loginHost) ? {} : { knownAuthorities: [loginHost] }),
+        },
+      });
+      apps.set(tenantId, client);
+    }
+    return client;
+  };
+  const token = async (tenantId: string) => {
+    const result = await app(tenantId).acquireTokenByClientCredential({ scopes: [`${settings.graphResource}/.default`] });
+    if (!result) throw new Error('MSAL returned no token');
+    return result.accessToken;
+  };
+  const graph = (tenantId: string) =>
+    Client.initWithMiddleware({
+      baseUrl: `${settings.graphOrigin}/`,
+      customHosts: new Set([new URL(settings.graphOrigin).hostname]),
+      authProvider: { getAccessToken: () => token(tenantId) },
+    });
+  const call = async <T>(tenantId: string, work: (client: Client) => Promise<T>): Promise<T> => {
+    try {
+      await token(tenantId);
+      return await work(graph(tenantId));
+    } catch (error) {
+      throw classifyEntraError(error);
+    }
+  };
+  return { settings, token, graph, call };
+}

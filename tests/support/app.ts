@@ -1,0 +1,106 @@
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { createEntraClients } from '../../activities/graph/clients.js';
+import { addAccountCommand, createOrgCommand } from '../../cli/commands.js';
+import type { Db } from '../../db/client.js';
+import { emulatorEntraSettings } from '../../emulator/demo.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { loadConfig } from '../../lib/config.js';
+import { withoutSecret, type EntraSettings } from '../../lib/entra-settings.js';
+import { createLogger } from '../../lib/logger.js';
+import { createApp } from '../../web/app.js';
+import { listen, type RunningServer } from '../../web/server.js';
+import { workflowsPath } from '../../worker/worker.js';
+
+export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
+export const PASSWORD = 'correct horse battery staple';
+
+export function entraFor(emulator: RunningEmulator | undefined): EntraSettings {
+  return emulator
+    ? emulatorEntraSettings(emulator.httpsUrl, emulator.httpUrl)
+    : { clientId: '00000000-0000-4000-8000-000000000001', clientSecret: 'unused-secret', loginOrigin: 'https://login.example', graphOrigin: 'https://graph.example', graphResource: 'https://graph.microsoft.com', consentOrigin: 'https://login.example', emulator: false };
+}
+
+/** The web app on a free port, configured like production but for the test's own task queue. */
+export async function startTestApp(options: { db: Db; temporal: Client; taskQueue?: string; emulator?: RunningEmulator }): Promise<RunningServer & { url: string }> {
+  const server = await listen(
+    createApp({
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: 'http://localhost:3000' }),
+      db: options.db,
+      temporal: options.temporal,
+      logger: createLogger('silent', 'test'),
+      entra: withoutSecret(entraFor(options.emulator)),
+    }),
+    0,
+    '127.0.0.1',
+  );
+  return { ...server, url: `http://127.0.0.1:${server.port}` };
+}
+
+/** The product's worker (real workflows and activities) against the emulator. */
+export function createTestWorker(options: { db: Db; nativeConnection: Worker['options']['connection'] & object; taskQueue: string; emulator: RunningEmulator }) {
+  return Worker.create({
+    connection: options.nativeConnection,
+    taskQueue: options.taskQueue,
+    workflowsPath,
+    activities: createActivities({ db: options.db, entra: createEntraClients(entraFor(options.emulator)) }),
+  });
+}
+
+/** An org with an admin and a plain member (and the admin also in a second org). */
+export async function seedOrgs(db: Db, prefix: string) {
+  await createOrgCommand(db, `${prefix}-acme`, 'Acme Ltd');
+  await createOrgCommand(db, `${prefix}-globex`, 'Globex Corp');
+  const admin = { email: `admin@${prefix}.test`, password: PASSWORD };
+  const member = { email: `member@${prefix}.test`, password: PASSWORD };
+  const outsider = { email: `outsider@${prefix}.test`, password: PASSWORD };
+  await addAccountCommand(db, { orgSlug: `${prefix}-acme`, email: admin.email, displayName: 'Ada Admin', role: 'admin', password: PASSWORD });
+  await addAccountCommand(db, { orgSlug: `${prefix}-globex`, email: admin.email, displayName: 'Ada Admin', role: 'admin', password: PASSWORD });
+  await addAccountCommand(db, { orgSlug: `${prefix}-acme`, email: member.email, displayName: 'Max Member', role: 'member', password: PASSWORD });
+  await addAccountCommand(db, { orgSlug: `${prefix}-globex`, email: outsider.email, displayName: 'Olga Outsider', role: 'admin', password: PASSWORD });
+  return { admin, member, outsider, acme: `${prefix}-acme`, globex: `${prefix}-globex` };
+}
+
+/** A tiny browser: keeps cookies, reads the CSRF token from pages, never follows redirects. */
+export class Browser {
+  private cookies = new Map<string, string>();
+  csrf = '';
+
+  constructor(private readonly base: string) {}
+
+  async request(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.cookies.size > 0) headers.Cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    let body: string | undefined;
+    if (init.form) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(new URL(path, this.base), { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      if (/Max-Age=0/.test(cookie)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await response.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1];
+    if (token) this.csrf = token;
+    return { status: response.status, location: response.headers.get('location'), headers: response.headers, text };
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  async signIn(email: string, password = PASSWORD) {
+    await this.request('/sign-in');
+    return this.request('/sign-in', { form: { _csrf: this.csrf, email, password } });
+  }
+
+  /** A state-changing request with the page's CSRF token, as the forms send it. */
+  post(path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    return this.request(path, { form: { _csrf: this.csrf, ...form }, headers });
+  }
+}
