@@ -54,15 +54,15 @@ export function consentPage({ app, tenants, action, fields }: ConsentPageInput):
   if (single && !single.canConsent) {
     return page(
       'Need admin approval',
-      `${account}<h1>Need admin approval</h1>
+      `<form method="post" action="${escape(action)}">${hidden}${account}<h1>Need admin approval</h1>
        <p><b>${escape(app.displayName)}</b> needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>
-       <form method="post" action="${escape(action)}">${hidden}<div class="buttons">
+       <div class="buttons">
        <button class="primary" type="submit" name="decision" value="not_admin">Return to the application without granting consent</button></div></form>`,
     );
   }
   return page(
     'Permissions requested',
-    `${account}<form method="post" action="${escape(action)}">${hidden}
+    `<form method="post" action="${escape(action)}">${hidden}${account}
      <h1>Permissions requested</h1>
      <p><b>${escape(app.displayName)}</b><br><span class="muted">unverified · emulated application</span></p>
      <p>This application would like to:</p>

@@ -132,6 +132,10 @@ export function loginRoutes(deps: LoginDeps): Router {
       return;
     }
     const tenant = checked.tenants.find((candidate) => candidate.id === form.tenant_choice);
+    if (form.decision !== 'cancel' && tenant === undefined) {
+      res.status(400).type('html').send(errorPage('90002', `Tenant '${form.tenant_choice ?? ''}' is not one this sign-in can choose.`));
+      return;
+    }
     if (form.decision === 'cancel' || tenant === undefined) {
       redirect(res, params.redirectUri, {
         error: 'access_denied',

@@ -23,19 +23,27 @@ export function entraFor(emulator: RunningEmulator | undefined): EntraSettings {
 }
 
 /** The web app on a free port, configured like production but for the test's own task queue. */
-export async function startTestApp(options: { db: Db; temporal: Client; taskQueue?: string; emulator?: RunningEmulator }): Promise<RunningServer & { url: string }> {
+export async function startTestApp(options: {
+  db: Db;
+  temporal: Client;
+  taskQueue?: string;
+  emulator?: RunningEmulator;
+  /** Listen here, and tell Microsoft this is where to come back (browser tests); else a free port. */
+  port?: number;
+}): Promise<RunningServer & { url: string }> {
+  const publicUrl = options.port === undefined ? 'http://localhost:3000' : `http://localhost:${options.port}`;
   const server = await listen(
     createApp({
-      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: 'http://localhost:3000' }),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl }),
       db: options.db,
       temporal: options.temporal,
       logger: createLogger('silent', 'test'),
       entra: withoutSecret(entraFor(options.emulator)),
     }),
-    0,
+    options.port ?? 0,
     '127.0.0.1',
   );
-  return { ...server, url: `http://127.0.0.1:${server.port}` };
+  return { ...server, url: options.port === undefined ? `http://127.0.0.1:${server.port}` : publicUrl };
 }
 
 /** The product's worker (real workflows and activities) against the emulator. */

@@ -1,0 +1,114 @@
+import type { Worker } from '@temporalio/worker';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoTenant, hookApplication } from '../../emulator/demo.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { createTestWorker, PASSWORD, seedOrgs, startTestApp } from '../support/app.js';
+import { launchChromium, screenshot } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestEmulator } from '../support/emulator.js';
+import { freePort } from '../support/ports.js';
+import { connectToTemporal } from '../support/temporal.js';
+
+describe('in a real browser: Connect Hook to Entra', () => {
+  let database: TestDatabase;
+  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
+  let emulator: RunningEmulator;
+  let app: Awaited<ReturnType<typeof startTestApp>>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: Browser;
+  let people: Awaited<ReturnType<typeof seedOrgs>>;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    [database, temporal, emulator, browser] = await Promise.all([
+      createTestDatabase(),
+      connectToTemporal(),
+      startTestEmulator({ applications: [hookApplication([`http://localhost:${port}/org/settings/integrations/microsoft-entra/callback`])], tenants: [demoTenant()] }),
+      launchChromium(),
+    ]);
+    people = await seedOrgs(database.db, 'browser');
+    app = await startTestApp({ db: database.db, temporal: temporal.client, taskQueue: temporal.taskQueue, emulator, port });
+    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, taskQueue: temporal.taskQueue, emulator });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    worker.shutdown();
+    await running;
+    await app.close();
+    await emulator.close();
+    await temporal.close();
+    await database.drop();
+  });
+
+  async function signIn() {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/sign-in`);
+    await page.getByLabel('Email').fill(people.admin.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/org\/settings\/integrations/);
+    return page;
+  }
+
+  it('Cancel on the consent page lands on Integrations with a toast, and connects nothing', async () => {
+    const page = await signIn();
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.waitForURL(/adminconsent/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/org\/settings\/integrations$/);
+    const toast = page.getByRole('alert');
+    await expect.poll(() => toast.textContent()).toContain('Microsoft Entra was not connected');
+    expect(await toast.textContent()).toContain("account that can't grant tenant-wide consent");
+    await screenshot(page, 'connect-cancelled-toast');
+    expect(await page.getByText('No directories connected yet.').isVisible()).toBe(true);
+    await page.context().close();
+  });
+
+  it('sign in, Connect (Starting…), approve, see the Connected badge and the new row, expand its pane', async () => {
+    const page = await signIn();
+    expect(await page.getByText('Sync groups and members from Microsoft Entra (Azure AD) into Hook.').isVisible()).toBe(true);
+    await screenshot(page, 'integrations-empty');
+
+    // By position, not name: the button's accessible name changes to "Starting…" while busy.
+    const connect = page.locator('.tile form button');
+    expect(await connect.textContent()).toContain('Connect');
+    // Hold the request for a moment so the button's in-flight label can be seen.
+    await page.route('**/microsoft-entra/connect', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
+    await connect.click();
+    await expect.poll(() => connect.textContent()).toContain('Starting…');
+    expect(await connect.isDisabled()).toBe(true);
+
+    await page.waitForURL(/adminconsent/);
+    expect(await page.getByText('Entra emulator — this is not Microsoft.').isVisible()).toBe(true);
+    expect(await page.getByText('Read all group memberships').isVisible()).toBe(true);
+    await screenshot(page, 'consent-prompt');
+    await page.getByRole('button', { name: 'Accept' }).click();
+
+    await page.waitForURL(/\/org\/settings\/integrations\?expand=/, { timeout: 30_000 });
+    const tile = page.getByRole('article', { name: 'Microsoft Entra' });
+    expect(await tile.getByText('Connected', { exact: true }).isVisible()).toBe(true);
+    expect(await tile.getByText('Northwind Outfitters').isVisible()).toBe(true);
+    expect(await page.getByRole('status').first().textContent()).toContain('Connected to Northwind Outfitters');
+    const row = page.locator('tr.directory-row', { hasText: 'Northwind Outfitters' });
+    expect(await row.isVisible()).toBe(true);
+    await screenshot(page, 'connected');
+
+    // Collapse by reloading the page without ?expand, then expand by clicking the row (htmx).
+    await page.goto(`${app.url}/org/settings/integrations`);
+    await page.getByRole('link', { name: 'Northwind Outfitters' }).click();
+    const pane = page.getByRole('region', { name: 'Northwind Outfitters workspace' });
+    await pane.waitFor();
+    expect(await pane.getByText('Synced groups').first().isVisible()).toBe(true);
+    expect(await pane.getByRole('link', { name: 'Manage groups' }).isVisible()).toBe(true);
+    expect(await pane.locator('.counts dd').allTextContents()).toEqual(['0', '0']);
+    await screenshot(page, 'workspace-pane');
+    await page.context().close();
+  });
+});
