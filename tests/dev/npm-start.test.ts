@@ -36,6 +36,7 @@ describe('npm start on embedded defaults', () => {
       expect(first.output()).toContain(`Hook is running:      http://localhost:${ports.web}`);
       expect(first.output()).toContain(`Temporal UI:          http://127.0.0.1:${ports.temporal + 1000}`);
       expect(first.output()).toContain('Microsoft Entra:      emulator demo tenant (Northwind Outfitters)');
+      expect(first.output()).toContain('Sign in as:           admin@hook.test / hook-demo-password');
       await query(databaseUrl, "insert into orgs (slug, name) values ('kept', 'Kept across restarts')");
       const connection = await Connection.connect({ address: temporalAddress });
       // No worker polls this queue, so the workflow stays running: exactly what must survive.
@@ -50,7 +51,9 @@ describe('npm start on embedded defaults', () => {
 
     const second = await start(env);
     try {
-      expect(await query(databaseUrl, 'select name from orgs')).toEqual([{ name: 'Kept across restarts' }]);
+      expect(await query(databaseUrl, "select name from orgs where slug = 'kept'")).toEqual([{ name: 'Kept across restarts' }]);
+      // The demo org and admin are seeded once, not again on the second start.
+      expect(await query(databaseUrl, "select count(*)::int as n from accounts where email = 'admin@hook.test'")).toEqual([{ n: 1 }]);
       const connection = await Connection.connect({ address: temporalAddress });
       const description = await new Client({ connection }).workflow.getHandle('survivor').describe();
       expect(description.status.name).toBe('RUNNING');

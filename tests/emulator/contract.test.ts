@@ -7,7 +7,8 @@ import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { call, startTestEmulator } from '../support/emulator.js';
 
-const fixturesDir = path.resolve(projectRoot, '..', 'shared', 'graph-fixtures');
+// A copy of ../shared/graph-fixtures (Microsoft's own examples; see its README for sources).
+const fixturesDir = path.join(projectRoot, 'tests', 'fixtures', 'graph');
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(fixturesDir, name), 'utf8')) as unknown;
 
 /** A value's shape: keys with their value types; arrays by their first element; null fits anything. */
