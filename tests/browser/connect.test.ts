@@ -1,53 +1,37 @@
-import type { Worker } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTenant, hookApplication } from '../../emulator/demo.js';
-import type { RunningEmulator } from '../../emulator/server.js';
-import { createTestWorker, PASSWORD, seedOrgs, startTestApp } from '../support/app.js';
+import { PASSWORD } from '../support/app.js';
 import { launchChromium, screenshot } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestEmulator } from '../support/emulator.js';
 import { freePort } from '../support/ports.js';
-import { connectToTemporal } from '../support/temporal.js';
+import { startProductStack, type ProductStack } from '../support/stack.js';
 
 describe('in a real browser: Connect Hook to Entra', () => {
-  let database: TestDatabase;
-  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
-  let emulator: RunningEmulator;
-  let app: Awaited<ReturnType<typeof startTestApp>>;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: ProductStack;
   let browser: Browser;
-  let people: Awaited<ReturnType<typeof seedOrgs>>;
 
   beforeAll(async () => {
     const port = await freePort();
-    [database, temporal, emulator, browser] = await Promise.all([
-      createTestDatabase(),
-      connectToTemporal(),
-      startTestEmulator({ applications: [hookApplication([`http://localhost:${port}/org/settings/integrations/microsoft-entra/callback`])], tenants: [demoTenant()] }),
+    [stack, browser] = await Promise.all([
+      startProductStack({
+        prefix: 'browser',
+        applications: [hookApplication([`http://localhost:${port}/org/settings/integrations/microsoft-entra/callback`])],
+        tenants: [demoTenant()],
+        port,
+      }),
       launchChromium(),
     ]);
-    people = await seedOrgs(database.db, 'browser');
-    app = await startTestApp({ db: database.db, temporal: temporal.client, taskQueue: temporal.taskQueue, emulator, port });
-    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, taskQueue: temporal.taskQueue, emulator });
-    running = worker.run();
   });
   afterAll(async () => {
     await browser?.close();
-    worker.shutdown();
-    await running;
-    await app.close();
-    await emulator.close();
-    await temporal.close();
-    await database.drop();
+    await stack.stop();
   });
 
   async function signIn() {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
-    await page.goto(`${app.url}/sign-in`);
-    await page.getByLabel('Email').fill(people.admin.email);
+    await page.goto(`${stack.app.url}/sign-in`);
+    await page.getByLabel('Email').fill(stack.people.admin.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/org\/settings\/integrations/);
@@ -101,7 +85,7 @@ describe('in a real browser: Connect Hook to Entra', () => {
     await screenshot(page, 'connected');
 
     // Collapse by reloading the page without ?expand, then expand by clicking the row (htmx).
-    await page.goto(`${app.url}/org/settings/integrations`);
+    await page.goto(`${stack.app.url}/org/settings/integrations`);
     await page.getByRole('link', { name: 'Northwind Outfitters' }).click();
     const pane = page.getByRole('region', { name: 'Northwind Outfitters workspace' });
     await pane.waitFor();

@@ -1,39 +1,24 @@
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listConnections, upsertConnection } from '../../db/repositories/connections.js';
 import { findOrgBySlug } from '../../db/repositories/accounts.js';
 import { DEMO_TENANT_ID, demoTenant } from '../../emulator/demo.js';
-import type { RunningEmulator } from '../../emulator/server.js';
 import { onboardingStatusQuery } from '../../workflows/onboarding/messages.js';
-import { Browser, createTestWorker, PASSWORD, seedOrgs, startTestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestEmulator } from '../support/emulator.js';
-import { connectToTemporal } from '../support/temporal.js';
+import { Browser, PASSWORD } from '../support/app.js';
+import { startProductStack, type ProductStack } from '../support/stack.js';
 
 describe('Integrations over HTTP: sign-in, access, Connect and the consent callback', () => {
-  let database: TestDatabase;
-  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
-  let emulator: RunningEmulator;
-  let app: Awaited<ReturnType<typeof startTestApp>>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let people: Awaited<ReturnType<typeof seedOrgs>>;
+  let stack: ProductStack;
+  let database: ProductStack['database'];
+  let temporal: ProductStack['temporal'];
+  let emulator: ProductStack['emulator'];
+  let app: ProductStack['app'];
+  let people: ProductStack['people'];
 
   beforeAll(async () => {
-    [database, temporal, emulator] = await Promise.all([createTestDatabase(), connectToTemporal(), startTestEmulator({ tenants: [demoTenant()] })]);
-    people = await seedOrgs(database.db, 'web');
-    app = await startTestApp({ db: database.db, temporal: temporal.client, taskQueue: temporal.taskQueue, emulator });
-    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, taskQueue: temporal.taskQueue, emulator });
-    running = worker.run();
+    stack = await startProductStack({ prefix: 'web', tenants: [demoTenant()] });
+    ({ database, temporal, emulator, app, people } = stack);
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await app.close();
-    await emulator.close();
-    await temporal.close();
-    await database.drop();
-  });
+  afterAll(() => stack.stop());
 
   const signedIn = async (email: string) => {
     const browser = new Browser(app.url);
