@@ -1,10 +1,12 @@
 import type { Db } from '../db/client.js';
 import type { EntraClients } from './graph/clients.js';
 import { createOnboardingActivities } from './onboarding.js';
+import { createSelectionActivities, type SelectionDeps } from './selection.js';
 
 export interface ActivityDeps {
   db: Db;
   entra: EntraClients;
+  temporal: SelectionDeps['temporal'];
 }
 
 /**
@@ -14,6 +16,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createOnboardingActivities(deps),
+    ...createSelectionActivities(deps),
   };
 }
 

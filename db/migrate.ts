@@ -2,12 +2,14 @@ import { inspect } from 'node:util';
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
 import * as m0001 from './migrations/0001_orgs_and_accounts.js';
 import * as m0002 from './migrations/0002_sessions_connections.js';
+import * as m0003 from './migrations/0003_group_selection.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
 const migrations: Record<string, Migration> = {
   '0001_orgs_and_accounts': m0001,
   '0002_sessions_connections': m0002,
+  '0003_group_selection': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

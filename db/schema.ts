@@ -9,6 +9,11 @@ export interface Database {
   sign_in_failures: SignInFailuresTable;
   entra_connections: EntraConnectionsTable;
   consent_requests: ConsentRequestsTable;
+  entra_groups: EntraGroupsTable;
+  synced_groups: SyncedGroupsTable;
+  preview_samples: PreviewSamplesTable;
+  directory_users: DirectoryUsersTable;
+  group_memberships: GroupMembershipsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -81,6 +86,10 @@ export interface EntraConnectionsTable {
   status: ColumnType<ConnectionStatus, ConnectionStatus | undefined, ConnectionStatus>;
   connected_at: ColumnType<Date, Date | undefined, Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  selection_version: ColumnType<number, number | undefined, number>;
+  last_save_id: string | null;
+  groups_truncated: ColumnType<boolean, boolean | undefined, boolean>;
+  groups_loaded_at: Date | null;
 }
 
 export interface ConsentRequestsTable {
@@ -94,3 +103,61 @@ export interface ConsentRequestsTable {
 }
 
 export type EntraConnection = Selectable<EntraConnectionsTable>;
+
+export type GroupType = 'microsoft365' | 'security' | 'distribution';
+
+export interface EntraGroupsTable {
+  connection_id: string;
+  group_id: string;
+  display_name: string;
+  group_type: GroupType;
+  visibility: string | null;
+  member_count: number | null;
+  in_first_page: ColumnType<boolean, boolean | undefined, boolean>;
+  loaded_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface SyncedGroupsTable {
+  connection_id: string;
+  group_id: string;
+  display_name: string;
+  added_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface SampledMember {
+  id: string;
+  displayName: string | null;
+  email: string | null;
+  guest: boolean;
+  disabled: boolean;
+  sharedMailbox: boolean;
+}
+
+export interface PreviewSamplesTable {
+  connection_id: string;
+  preview_id: string;
+  group_id: string;
+  status: 'ok' | 'failed';
+  total: number | null;
+  members: ColumnType<SampledMember[], string | undefined, string>;
+  error: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface DirectoryUsersTable {
+  connection_id: string;
+  user_id: string;
+  display_name: string | null;
+  mail: string | null;
+  user_principal_name: string | null;
+  user_type: string | null;
+  account_enabled: boolean | null;
+  removed_at: Date | null;
+  removed_reason: string | null;
+}
+
+export interface GroupMembershipsTable {
+  connection_id: string;
+  group_id: string;
+  user_id: string;
+}

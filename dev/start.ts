@@ -107,13 +107,16 @@ try {
   // Signals are handled above, so the worker is shut down in order rather than by the Runtime.
   // The SDK logs bundling and worker state at info; on a laptop only its warnings matter.
   Runtime.install({ shutdownSignals: [], logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.push({ name: 'client connection', stop: () => connection.close() });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
   const worker = await createWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra: createEntraClients(entraSettings) },
+    deps: { db, entra: createEntraClients(entraSettings), temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE } },
   });
   const workerRun = worker.run();
   workerRun.catch((error: unknown) => {
@@ -122,9 +125,6 @@ try {
   });
   stops.push({ name: 'worker', stop: () => (worker.shutdown(), workerRun) });
 
-  const connection = await Connection.connect({ address: temporalAddress });
-  stops.push({ name: 'client connection', stop: () => connection.close() });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings) });
   const server = await listen(app, config.PORT);
   stops.push({ name: 'web server', stop: server.close });

@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import { healthRoutes } from './routes/health.js';
 import type { PublicEntraSettings } from '../lib/entra-settings.js';
 import { authRoutes } from './routes/auth.js';
+import { groupsRoutes } from './routes/groups.js';
 import { homeRoutes } from './routes/home.js';
 import { integrationsRoutes } from './routes/integrations.js';
 import { sessions } from './session.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRoutes({ ...deps, views, session }));
   app.use(homeRoutes({ ...deps, views }));
   app.use(integrationsRoutes({ ...deps, views }));
+  app.use(groupsRoutes({ ...deps, views }));
 
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { createDb } from '../db/client.js';
@@ -33,12 +34,15 @@ const workflowBundle = await fs.access(bundlePath).then(
 );
 const db = createDb(config.DATABASE_URL);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+// Activities hand saved selections to the sync workflow through an ordinary client.
+const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = { client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE };
 try {
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra },
+    deps: { db, entra, temporal },
     workflowBundle,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
@@ -46,5 +50,6 @@ try {
   logger.info('worker stopped');
 } finally {
   await connection.close();
+  await clientConnection.close();
   await db.destroy();
 }

@@ -1,5 +1,5 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { Client } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import type { EntraSettings } from '../../lib/entra-settings.js';
 import { classifyEntraError } from './errors.js';
 
@@ -40,8 +40,11 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
     }
     return client;
   };
+  // Tenants whose cached token Graph refused (401): the next token is fetched anew, once.
+  const refresh = new Set<string>();
   const token = async (tenantId: string) => {
-    const result = await app(tenantId).acquireTokenByClientCredential({ scopes: [`${settings.graphResource}/.default`] });
+    const skipCache = refresh.delete(tenantId);
+    const result = await app(tenantId).acquireTokenByClientCredential({ scopes: [`${settings.graphResource}/.default`], skipCache });
     if (!result) throw new Error('MSAL returned no token');
     return result.accessToken;
   };
@@ -54,7 +57,15 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
   const call = async <T>(tenantId: string, work: (client: Client) => Promise<T>): Promise<T> => {
     try {
       await token(tenantId);
-      return await work(graph(tenantId));
+      try {
+        return await work(graph(tenantId));
+      } catch (error) {
+        // A cached token can die before its time (consent revoked and granted again, keys
+        // rolled): one fresh token and one more try before calling it refused.
+        if (!(error instanceof GraphError) || error.statusCode !== 401) throw error;
+        refresh.add(tenantId);
+        return await work(graph(tenantId));
+      }
     } catch (error) {
       throw classifyEntraError(error);
     }

@@ -30,7 +30,19 @@ export async function upsertConnection(
 }
 
 export function listConnections(db: Executor, orgId: string) {
-  return db.selectFrom('entra_connections').selectAll().where('org_id', '=', orgId).orderBy('connected_at').execute();
+  return db
+    .selectFrom('entra_connections')
+    .selectAll()
+    .select((eb) =>
+      eb
+        .selectFrom('synced_groups')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('synced_groups.connection_id', '=', 'entra_connections.id')
+        .as('synced_group_count'),
+    )
+    .where('org_id', '=', orgId)
+    .orderBy('connected_at')
+    .execute();
 }
 
 /** A connection of this org, or undefined: another org's connection is never found. */

@@ -11,16 +11,21 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection']);
     const tables = await test.db.introspection.getTables();
     expect(tables.map((table) => table.name).sort()).toEqual([
       'accounts',
       'consent_requests',
+      'directory_users',
       'entra_connections',
+      'entra_groups',
+      'group_memberships',
       'org_memberships',
       'orgs',
+      'preview_samples',
       'sessions',
       'sign_in_failures',
+      'synced_groups',
     ]);
     expect(await migrateToLatest(test.db)).toEqual([]);
   });

@@ -47,12 +47,23 @@ export async function startTestApp(options: {
 }
 
 /** The product's worker (real workflows and activities) against the emulator. */
-export function createTestWorker(options: { db: Db; nativeConnection: Worker['options']['connection'] & object; taskQueue: string; emulator: RunningEmulator }) {
+export function createTestWorker(options: {
+  db: Db;
+  nativeConnection: Worker['options']['connection'] & object;
+  client: Client;
+  taskQueue: string;
+  emulator: RunningEmulator;
+  entra?: Partial<EntraSettings>;
+}) {
   return Worker.create({
     connection: options.nativeConnection,
     taskQueue: options.taskQueue,
     workflowsPath,
-    activities: createActivities({ db: options.db, entra: createEntraClients(entraFor(options.emulator)) }),
+    activities: createActivities({
+      db: options.db,
+      entra: createEntraClients({ ...entraFor(options.emulator), ...options.entra }),
+      temporal: { client: options.client, taskQueue: options.taskQueue },
+    }),
   });
 }
 

@@ -27,7 +27,13 @@ export async function startProductStack(options: { prefix: string; tenants?: Ten
   ]);
   const people = await seedOrgs(database.db, options.prefix);
   const app = await startTestApp({ db: database.db, temporal: temporal.client, taskQueue: temporal.taskQueue, emulator, port: options.port });
-  const worker: Worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, taskQueue: temporal.taskQueue, emulator });
+  const worker: Worker = await createTestWorker({
+    db: database.db,
+    nativeConnection: temporal.nativeConnection,
+    client: temporal.client,
+    taskQueue: temporal.taskQueue,
+    emulator,
+  });
   const running = worker.run();
   return {
     database,

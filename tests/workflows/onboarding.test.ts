@@ -1,8 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { createEntraClients } from '../../activities/graph/clients.js';
 import { createOrgCommand } from '../../cli/commands.js';
 import { listConnections } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
@@ -11,8 +8,7 @@ import type { RunningEmulator } from '../../emulator/server.js';
 import { FailureType } from '../../workflows/failures.js';
 import { consentFailedSignal, consentGrantedSignal, onboardingStatusQuery, type OnboardingInput } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
-import { workflowsPath } from '../../worker/worker.js';
-import { entraFor } from '../support/app.js';
+import { createTestWorker } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { connectToTemporal, uniqueName } from '../support/temporal.js';
@@ -40,12 +36,13 @@ describe('onboarding workflow: consent, verification, connection', () => {
 
   /** Runs one onboarding with a worker whose Entra settings may be spoiled, then drives it. */
   async function onboard(drive: (handle: WorkflowHandle<typeof onboardingWorkflow>) => Promise<void>, input: Partial<OnboardingInput> = {}, secret?: string) {
-    const settings = { ...entraFor(emulator), ...(secret ? { clientSecret: secret } : {}) };
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
+    const worker = await createTestWorker({
+      db: database.db,
+      nativeConnection: temporal.nativeConnection,
+      client: temporal.client,
       taskQueue: temporal.taskQueue,
-      workflowsPath,
-      activities: createActivities({ db: database.db, entra: createEntraClients(settings) }),
+      emulator,
+      entra: secret ? { clientSecret: secret } : {},
     });
     const start = () =>
       temporal.client.workflow.start(onboardingWorkflow, {

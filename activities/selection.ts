@@ -1,0 +1,200 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client as TemporalClient } from '@temporalio/client';
+
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import type { SampledMember } from '../db/schema.js';
+import type { PickerGroup } from '../workflows/group-selection/messages.js';
+import { directorySyncWorkflowId, selectionChangedSignal } from '../workflows/sync/messages.js';
+import type { directorySyncWorkflow } from '../workflows/sync/workflow.js';
+import type { EntraClients } from './graph/clients.js';
+import { firstGroups, groupType, searchGroupsByName, type GraphGroup } from './graph/groups.js';
+import { memberCounts } from './graph/member-counts.js';
+
+export const PICKER_LIMIT = 1_000;
+const SAMPLE_SIZE = 10;
+
+export interface SelectionDeps {
+  db: Db;
+  entra: EntraClients;
+  /** For handing a saved selection to the sync workflow (signal-with-start). */
+  temporal: { client: TemporalClient; taskQueue: string };
+}
+
+const memberSchema = z.object({
+  id: z.string(),
+  displayName: z.string().nullable().optional(),
+  mail: z.string().nullable().optional(),
+  userPrincipalName: z.string().nullable().optional(),
+  userType: z.string().nullable().optional(),
+  accountEnabled: z.boolean().nullable().optional(),
+  creationType: z.string().nullable().optional(),
+});
+const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(memberSchema) });
+
+
+export function createSelectionActivities({ db, entra, temporal }: SelectionDeps) {
+  const toRows = (connectionId: string, groups: GraphGroup[], counts: Map<string, number | null>, inFirstPage: boolean) =>
+    groups.map((group) => ({
+      connection_id: connectionId,
+      group_id: group.id,
+      display_name: group.displayName ?? group.id,
+      group_type: groupType(group),
+      visibility: group.visibility ?? null,
+      member_count: counts.get(group.id) ?? null,
+      in_first_page: inFirstPage,
+      loaded_at: new Date(),
+    }));
+
+  return {
+    /** The picker's list: the first 1,000 groups by name with user counts, stored for the page. */
+    async loadGroups(connectionId: string, tenantId: string): Promise<{ groupIds: string[]; truncated: boolean }> {
+      const { groups, truncated, counts } = await entra.call(tenantId, async (graph) => {
+        const first = await firstGroups(graph, PICKER_LIMIT);
+        return { ...first, counts: await memberCounts(graph, entra.settings.graphOrigin, first.groups.map((group) => group.id)) };
+      });
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('entra_groups').where('connection_id', '=', connectionId).execute();
+        for (let i = 0; i < groups.length; i += 500) {
+          await trx.insertInto('entra_groups').values(toRows(connectionId, groups.slice(i, i + 500), counts, true)).execute();
+        }
+        await trx
+          .updateTable('entra_connections')
+          .set({ groups_truncated: truncated, groups_loaded_at: new Date() })
+          .where('id', '=', connectionId)
+          .execute();
+      });
+      return { groupIds: groups.map((group) => group.id), truncated };
+    },
+
+    /** Finds groups by name across the whole tenant, so groups past the first 1,000 can be chosen. */
+    async searchGroups(connectionId: string, tenantId: string, query: string): Promise<PickerGroup[]> {
+      const { groups, counts } = await entra.call(tenantId, async (graph) => {
+        const found = await searchGroupsByName(graph, query);
+        return { groups: found, counts: await memberCounts(graph, entra.settings.graphOrigin, found.map((group) => group.id)) };
+      });
+      if (groups.length > 0) {
+        await db
+          .insertInto('entra_groups')
+          .values(toRows(connectionId, groups, counts, false))
+          .onConflict((conflict) =>
+            conflict.columns(['connection_id', 'group_id']).doUpdateSet((eb) => ({
+              display_name: eb.ref('excluded.display_name'),
+              member_count: eb.ref('excluded.member_count'),
+              group_type: eb.ref('excluded.group_type'),
+            })),
+          )
+          .execute();
+      }
+      return groups.map((group) => ({ id: group.id, displayName: group.displayName ?? group.id, type: groupType(group), memberCount: counts.get(group.id) ?? null }));
+    },
+
+    /**
+     * Up to 10 users of a group and its total, for the preview. A group Graph refuses (403, 404)
+     * is recorded as failed rather than retried: the preview says "Could not load members".
+     */
+    async sampleGroup(connectionId: string, previewId: string, tenantId: string, groupId: string): Promise<'ok' | 'failed'> {
+      let page: z.infer<typeof samplePageSchema>;
+      try {
+        page = samplePageSchema.parse(
+          await entra.call(tenantId, (graph) =>
+            graph
+              .api(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`)
+              .header('ConsistencyLevel', 'eventual')
+              .query({ $count: 'true' })
+              .select('id,displayName,mail,userPrincipalName,userType,accountEnabled,creationType')
+              .top(SAMPLE_SIZE)
+              .get(),
+          ),
+        );
+      } catch (error) {
+        if (error instanceof ApplicationFailure && error.nonRetryable) {
+          await recordSample(db, { connectionId, previewId, groupId, status: 'failed', total: null, members: [], error: error.type ?? 'failed' });
+          return 'failed';
+        }
+        throw error;
+      }
+      const members: SampledMember[] = page.value.map((user) => ({
+        id: user.id,
+        displayName: user.displayName ?? null,
+        email: user.mail ?? user.userPrincipalName ?? null,
+        guest: user.userType === 'Guest' || user.creationType === 'Invitation' || (user.userPrincipalName ?? '').includes('#EXT#'),
+        disabled: user.accountEnabled === false,
+        // A disabled account with a mailbox is most often a shared mailbox or a service account.
+        sharedMailbox: user.accountEnabled === false && Boolean(user.mail),
+      }));
+      await recordSample(db, { connectionId, previewId, groupId, status: 'ok', total: page['@odata.count'] ?? members.length, members, error: null });
+      return 'ok';
+    },
+
+    /**
+     * Saves the selection in one transaction, once: a retry of the same save (same saveId) finds
+     * it done; a save based on an older version than the stored one is refused as stale.
+     */
+    async saveSelection(connectionId: string, baseVersion: number, saveId: string, groupIds: string[]): Promise<{ version: number }> {
+      return db.transaction().execute(async (trx) => {
+        const connection = await trx
+          .selectFrom('entra_connections')
+          .select(['selection_version', 'last_save_id'])
+          .where('id', '=', connectionId)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if (connection.last_save_id === saveId) return { version: connection.selection_version };
+        if (connection.selection_version !== baseVersion) {
+          throw ApplicationFailure.create({
+            type: 'StaleSelection',
+            message: 'Another admin saved a different selection for this directory meanwhile. Reload the picker to see it.',
+            nonRetryable: true,
+          });
+        }
+        const names = groupIds.length === 0 ? [] : await trx.selectFrom('entra_groups').select(['group_id', 'display_name']).where('connection_id', '=', connectionId).where('group_id', 'in', groupIds).execute();
+        const nameOf = new Map(names.map((row) => [row.group_id, row.display_name]));
+        await trx.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
+        if (groupIds.length > 0) {
+          await trx.insertInto('synced_groups').values(groupIds.map((id) => ({ connection_id: connectionId, group_id: id, display_name: nameOf.get(id) ?? id }))).execute();
+        }
+        const version = baseVersion + 1;
+        await trx.updateTable('entra_connections').set({ selection_version: version, last_save_id: saveId, updated_at: new Date() }).where('id', '=', connectionId).execute();
+        return { version };
+      });
+    },
+
+    /** Hands the saved selection to the connection's sync workflow, starting it if needed. */
+    async startSync(input: { orgId: string; connectionId: string; tenantId: string; version: number; retryGroupIds: string[] }): Promise<void> {
+      await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>('directorySyncWorkflow', {
+        workflowId: directorySyncWorkflowId(input.connectionId),
+        taskQueue: temporal.taskQueue,
+        args: [{ orgId: input.orgId, connectionId: input.connectionId, tenantId: input.tenantId }],
+        signal: selectionChangedSignal,
+        signalArgs: [{ version: input.version, retryGroupIds: input.retryGroupIds }],
+      });
+    },
+  };
+}
+
+async function recordSample(
+  db: Db,
+  sample: { connectionId: string; previewId: string; groupId: string; status: 'ok' | 'failed'; total: number | null; members: SampledMember[]; error: string | null },
+): Promise<void> {
+  await db
+    .insertInto('preview_samples')
+    .values({
+      connection_id: sample.connectionId,
+      preview_id: sample.previewId,
+      group_id: sample.groupId,
+      status: sample.status,
+      total: sample.total,
+      members: JSON.stringify(sample.members),
+      error: sample.error,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['connection_id', 'preview_id', 'group_id']).doUpdateSet({
+        status: sample.status,
+        total: sample.total,
+        members: JSON.stringify(sample.members),
+        error: sample.error,
+      }),
+    )
+    .execute();
+}
+

@@ -1,0 +1,146 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOrgCommand } from '../../cli/commands.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { previewSamples, savedGroupIds } from '../../db/repositories/selection.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { stableId } from '../../emulator/ids.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { requestPreviewUpdate, saveSelectionUpdate, selectionStatusQuery } from '../../workflows/group-selection/messages.js';
+import { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
+import { directorySyncWorkflowId, syncStatusQuery } from '../../workflows/sync/messages.js';
+import { createTestWorker } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestEmulator } from '../support/emulator.js';
+import { connectToTemporal, uniqueName } from '../support/temporal.js';
+import { waitFor } from '../support/wait.js';
+
+const group = (key: string) => stableId('northwind', 'group', key);
+
+describe('group selection workflow: load, preview within a budget, save once', () => {
+  let database: TestDatabase;
+  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
+  let emulator: RunningEmulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  let orgId: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    [database, temporal, emulator] = await Promise.all([
+      createTestDatabase(),
+      connectToTemporal(),
+      startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] }),
+    ]);
+    orgId = await createOrgCommand(database.db, 'selection-org', 'Selection Org');
+    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, client: temporal.client, taskQueue: temporal.taskQueue, emulator });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker.shutdown();
+    await running;
+    await emulator.close();
+    await temporal.close();
+    await database.drop();
+  });
+  beforeEach(async () => {
+    Object.assign(emulator.faults, { latencyMs: 0, rules: [] });
+    await database.db.deleteFrom('entra_connections').execute();
+    connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
+  });
+
+  async function startSelection(previewBudgetMs = 20_000): Promise<WorkflowHandle<typeof groupSelectionWorkflow>> {
+    const handle = await temporal.client.workflow.start(groupSelectionWorkflow, {
+      workflowId: uniqueName('selection'),
+      taskQueue: temporal.taskQueue,
+      args: [{ orgId, connectionId, tenantId: DEMO_TENANT_ID, previewBudgetMs }, 0, await savedGroupIds(database.db, connectionId)],
+    });
+    await waitFor(async () => ((await handle.query(selectionStatusQuery)).stage === 'ready' ? true : undefined), 'groups to load');
+    return handle;
+  }
+
+  it('loads the groups with type and user counts, previews samples, and saves exactly the chosen set once', async () => {
+    const handle = await startSelection();
+    const loaded = await database.db.selectFrom('entra_groups').select(['display_name', 'group_type', 'member_count']).where('group_id', '=', group('all-staff')).executeTakeFirstOrThrow();
+    expect(loaded).toEqual({ display_name: 'All Staff', group_type: 'security', member_count: 29 });
+    const chosen = [group('sales'), group('finance')];
+    const preview = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: chosen, baseVersion: 0 }] });
+    expect(preview).toMatchObject({ groupIds: chosen, failedGroupIds: [], timedOutGroupIds: [], partial: false });
+    const samples = await previewSamples(database.db, connectionId, preview.previewId);
+    const sales = samples.find((sample) => sample.group_id === group('sales'))!;
+    expect(sales).toMatchObject({ status: 'ok', total: 7 });
+    expect(sales.members).toHaveLength(7);
+    expect(sales.members.filter((member) => member.guest).map((member) => member.displayName)).toEqual(['Alex Morgan (Contoso)']);
+    expect(sales.members.filter((member) => member.sharedMailbox).map((member) => member.displayName)).toEqual(['Sales Inbox']);
+
+    const first = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-one-abc' }], updateId: 'save-one-abc' });
+    const again = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-one-abc' }], updateId: 'save-one-abc' });
+    expect(first).toEqual({ version: 1 });
+    expect(again).toEqual({ version: 1 });
+    expect((await savedGroupIds(database.db, connectionId)).sort()).toEqual([...chosen].sort());
+    const sync = temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId));
+    expect(await sync.query(syncStatusQuery)).toMatchObject({ connectionId, selectionVersion: 1, selectionChanges: 1, retryGroupIds: [] });
+    expect((await handle.result()).stage).toBe('saved');
+    await sync.terminate();
+  });
+
+  it('marks a 403 group and a 404 group "could not load", and hands them to the sync for a retry', async () => {
+    const handle = await startSelection();
+    await emulator.directory.findTenant(DEMO_TENANT_ID)!.deleteGroup(group('new-joiners'));
+    emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.settings.hiddenMembership = 'forbidden';
+    emulator.directory.findTenant(DEMO_TENANT_ID)!.setPermissions(DEMO_APP_ID, ['Organization.Read.All', 'GroupMember.Read.All', 'User.Read.All']);
+    emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    try {
+      const preview = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('board'), group('new-joiners'), group('london')], baseVersion: 0 }] });
+      expect(preview.failedGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
+      expect(preview.partial).toBe(false);
+      await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-two-abc' }] });
+      const sync = temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId));
+      expect((await sync.query(syncStatusQuery)).retryGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
+      await sync.terminate();
+    } finally {
+      emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.settings.hiddenMembership = 'silent';
+      emulator.directory.findTenant(DEMO_TENANT_ID)!.setPermissions(DEMO_APP_ID, HOOK_APP_ROLES);
+      emulator.directory.findTenant(DEMO_TENANT_ID)!.createGroup({ ...demoTenant().groups!.find((g) => g.id === group('new-joiners'))!, description: null, groupTypes: [], mail: null, mailNickname: null, visibility: null, members: [] } as never);
+    }
+  });
+
+  it('ends a preview at its deadline: the groups still sampling are cancelled and marked, and save is allowed', async () => {
+    const handle = await startSelection(1_500);
+    emulator.faults.latencyMs = 1_000;
+    const groups = [group('sales'), group('finance'), group('marketing'), group('support'), group('people'), group('managers'), group('berlin'), group('london'), group('engineering'), group('all-staff'), group('board'), group('new-joiners')];
+    const started = Date.now();
+    const preview = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: groups, baseVersion: 0 }] });
+    expect(Date.now() - started).toBeLessThan(1_500 + 1_500);
+    expect(preview.partial).toBe(true);
+    expect(preview.timedOutGroupIds.length).toBeGreaterThan(0);
+    expect(preview.timedOutGroupIds.length + preview.failedGroupIds.length).toBeLessThanOrEqual(groups.length);
+    const sampled = await previewSamples(database.db, connectionId, preview.previewId);
+    for (const sample of sampled) expect(preview.timedOutGroupIds).not.toContain(sample.group_id);
+    emulator.faults.latencyMs = 0;
+    expect(await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-three-abc' }] })).toEqual({ version: 1 });
+    await temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate();
+  });
+
+  it('keeps the selection back and forth, refuses unknown ids with a message, and refuses a stale save', async () => {
+    const handle = await startSelection();
+    await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('sales')], baseVersion: 0 }] });
+    await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('sales'), group('finance')], baseVersion: 0 }] });
+    expect((await handle.query(selectionStatusQuery)).selection).toEqual([group('sales'), group('finance')]);
+
+    const foreign = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [stableId('someone else’s group')], baseVersion: 0 }] }).catch((error: unknown) => error);
+    expect(foreign).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((foreign as WorkflowUpdateFailedError).cause?.message).toBe('1 of the selected groups are not groups of this directory.');
+    expect((await handle.query(selectionStatusQuery)).selection).toEqual([group('sales'), group('finance')]);
+
+    // Another admin saved meanwhile: this run's base version is behind.
+    await database.db.updateTable('entra_connections').set({ selection_version: 5 }).where('id', '=', connectionId).execute();
+    const stale = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-four-abc' }] }).catch((error: unknown) => error);
+    expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
+    const reason = (stale as WorkflowUpdateFailedError).cause as (Error & { cause?: Error }) | undefined;
+    expect(reason?.cause?.message ?? reason?.message).toMatch(/Another admin saved a different selection/);
+    expect(await savedGroupIds(database.db, connectionId)).toEqual([]);
+    await handle.terminate();
+  });
+});

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { findConnection } from '../../db/repositories/connections.js';
+import { groupNames, pickerGroups, previewSamples, savedGroupIds, usersRemovedByUnsync } from '../../db/repositories/selection.js';
+import { setFlash } from '../../db/repositories/sessions.js';
+import {
+  LARGE_SELECTION,
+  MAX_SELECTION,
+  groupSelectionWorkflowId,
+  requestPreviewUpdate,
+  saveSelectionUpdate,
+  searchGroupsUpdate,
+  selectionStatusQuery,
+  type SelectionStatus,
+} from '../../workflows/group-selection/messages.js';
+import type { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
+import type { AppDeps } from '../app.js';
+import { requireOrgAdmin, requireSignedIn } from '../session.js';
+import type { Views } from '../views.js';
+import { INTEGRATIONS } from './integrations.js';
+
+export const GROUPS = `${INTEGRATIONS}/microsoft-entra/groups`;
+export const PREVIEW = `${INTEGRATIONS}/microsoft-entra/preview`;
+
+const connectionParam = z.object({ connection: z.uuid() });
+const previewForm = z.object({
+  connection: z.uuid(),
+  baseVersion: z.coerce.number().int().min(0),
+  group: z.union([z.uuid(), z.array(z.uuid()).max(MAX_SELECTION)]).optional(),
+});
+const saveForm = z.object({ connection: z.uuid(), saveId: z.string().regex(/^[\w-]{8,64}$/) });
+const searchParams = z.object({ connection: z.uuid(), q: z.string().trim().min(1).max(100) });
+
+export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
+  const { db, temporal, views, config } = deps;
+  const router = Router();
+  const deny = (res: Response, status: 400 | 403 | 404, message: string) =>
+    res.status(status).send(views.render('error', { ...res.locals, title: status === 404 ? 'Not found' : 'Not allowed', message }));
+  const admin = [requireSignedIn, requireOrgAdmin(db, (res, status, message) => deny(res, status, message))];
+
+  /** The connection named in the request, if it is this org's: another org's is a 404. */
+  async function connectionOf(req: Request, res: Response, source: unknown) {
+    const parsed = connectionParam.safeParse(source);
+    const connection = parsed.success ? await findConnection(db, res.locals.org!.id, parsed.data.connection) : undefined;
+    if (!connection) deny(res, 404, 'There is nothing at this address.');
+    return connection;
+  }
+
+  /** The connection's selection run, started when nobody has one open (one run per connection). */
+  async function selectionRun(connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>): Promise<WorkflowHandle<typeof groupSelectionWorkflow>> {
+    return temporal.workflow.start<typeof groupSelectionWorkflow>('groupSelectionWorkflow', {
+      workflowId: groupSelectionWorkflowId(connection.id),
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [
+        { orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id },
+        connection.selection_version,
+        await savedGroupIds(db, connection.id),
+      ],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+
+  async function renderPicker(res: Response, connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>, error?: string, status = 200) {
+    const handle = await selectionRun(connection);
+    const selection = await handle.query(selectionStatusQuery);
+    const saved = await savedGroupIds(db, connection.id);
+    const groups = selection.stage === 'loading' || selection.stage === 'failed' ? [] : await pickerGroups(db, connection.id, selection.selection);
+    res.status(status).send(
+      views.render('groups', {
+        ...res.locals,
+        title: 'Select groups to sync',
+        section: 'integrations',
+        connection,
+        selection,
+        selected: new Set(selection.selection),
+        saved: new Set(saved),
+        groups,
+        largeSelection: LARGE_SELECTION,
+        error,
+      }),
+    );
+  }
+
+  router.get(GROUPS, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.query);
+    if (connection) await renderPicker(res, connection);
+  });
+
+  // Search across the whole tenant (Graph $search) through the selection run.
+  router.get(`${GROUPS}/search`, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.query);
+    if (!connection) return;
+    const parsed = searchParams.safeParse(req.query);
+    if (!parsed.success) return res.status(422).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'Type part of a group name.' }));
+    const handle = await selectionRun(connection);
+    const status = await handle.query(selectionStatusQuery);
+    try {
+      const groups = await handle.executeUpdate(searchGroupsUpdate, { args: [{ query: parsed.data.q }] });
+      res.send(views.render('partials/search-results', { ...res.locals, groups, query: parsed.data.q, selected: new Set(status.selection) }));
+    } catch (error) {
+      res.status(422).send(views.render('partials/search-results', { ...res.locals, groups: [], error: refusal(error) }));
+    }
+  });
+
+  router.post(`${GROUPS}/preview`, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.body);
+    if (!connection) return;
+    const parsed = previewForm.safeParse(req.body);
+    if (!parsed.success) return renderPicker(res, connection, 'The selection could not be read. Check the groups and try again.', 422);
+    const groupIds = parsed.data.group === undefined ? [] : [parsed.data.group].flat();
+    const handle = await selectionRun(connection);
+    try {
+      await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds, baseVersion: parsed.data.baseVersion }] });
+    } catch (error) {
+      return renderPicker(res, connection, refusal(error), 422);
+    }
+    res.redirect(303, `${PREVIEW}?connection=${connection.id}`);
+  });
+
+  router.get(PREVIEW, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.query);
+    if (!connection) return;
+    const status = await (await selectionRun(connection)).query(selectionStatusQuery);
+    if (!status.preview) return res.redirect(303, `${GROUPS}?connection=${connection.id}`);
+    res.send(views.render('preview', { ...res.locals, ...(await previewData(connection, status)), saveId: randomBytes(12).toString('base64url') }));
+  });
+
+  router.post(`${PREVIEW}/save`, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.body);
+    if (!connection) return;
+    const parsed = saveForm.safeParse(req.body);
+    if (!parsed.success) return deny(res, 400, 'This save request could not be read. Go back to the preview and try again.');
+    const handle = await selectionRun(connection);
+    try {
+      // The update id makes a double submit (or a retried request) one save.
+      await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: parsed.data.saveId }], updateId: `save-${parsed.data.saveId}` });
+    } catch (error) {
+      const status = await handle.query(selectionStatusQuery);
+      if (!status.preview) return renderPicker(res, connection, refusal(error), 409);
+      return res.status(409).send(views.render('preview', { ...res.locals, ...(await previewData(connection, status)), saveId: randomBytes(12).toString('base64url'), error: refusal(error) }));
+    }
+    await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: 'Group selection saved.' });
+    res.redirect(303, `${INTEGRATIONS}?expand=${connection.id}`);
+  });
+
+  async function previewData(connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>, status: SelectionStatus) {
+    const preview = status.preview!;
+    const saved = await savedGroupIds(db, connection.id);
+    const [samples, names] = await Promise.all([previewSamples(db, connection.id, preview.previewId), groupNames(db, connection.id, [...new Set([...preview.groupIds, ...saved])])]);
+    const nameOf = new Map(names.map((row) => [row.group_id, row.display_name]));
+    const sampleOf = new Map(samples.map((sample) => [sample.group_id, sample]));
+    const added = preview.groupIds.filter((id) => !saved.includes(id));
+    const removed = saved.filter((id) => !preview.groupIds.includes(id));
+    return {
+      title: 'Preview the sync',
+      section: 'integrations',
+      connection,
+      preview,
+      groups: preview.groupIds.map((id) => ({
+        id,
+        name: nameOf.get(id) ?? id,
+        sample: sampleOf.get(id),
+        failed: preview.failedGroupIds.includes(id),
+        timedOut: preview.timedOutGroupIds.includes(id),
+      })),
+      added: added.map((id) => nameOf.get(id) ?? id),
+      removed: removed.map((id) => nameOf.get(id) ?? id),
+      removedUsers: await usersRemovedByUnsync(db, connection.id, removed, preview.groupIds),
+    };
+  }
+
+  return router;
+}
+
+/** The reason a validator or handler gave (ApplicationFailure message), or a generic one. */
+function refusal(error: unknown): string {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) return error.cause.message;
+  if (error instanceof WorkflowUpdateFailedError && error.cause?.cause instanceof ApplicationFailure) return error.cause.cause.message;
+  return 'Hook could not do that just now. Try again in a moment.';
+}
