@@ -87,7 +87,7 @@ describe('group selection workflow: load, preview within a budget, save once', (
 
   it('marks a 403 group and a 404 group "could not load", and hands them to the sync for a retry', async () => {
     const handle = await startSelection();
-    await emulator.directory.findTenant(DEMO_TENANT_ID)!.deleteGroup(group('new-joiners'));
+    emulator.directory.findTenant(DEMO_TENANT_ID)!.deleteGroup(group('new-joiners'));
     emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.settings.hiddenMembership = 'forbidden';
     emulator.directory.findTenant(DEMO_TENANT_ID)!.setPermissions(DEMO_APP_ID, ['Organization.Read.All', 'GroupMember.Read.All', 'User.Read.All']);
     emulator.tokens.revokeTenant(DEMO_TENANT_ID);
@@ -102,7 +102,7 @@ describe('group selection workflow: load, preview within a budget, save once', (
     } finally {
       emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.settings.hiddenMembership = 'silent';
       emulator.directory.findTenant(DEMO_TENANT_ID)!.setPermissions(DEMO_APP_ID, HOOK_APP_ROLES);
-      emulator.directory.findTenant(DEMO_TENANT_ID)!.createGroup({ ...demoTenant().groups!.find((g) => g.id === group('new-joiners'))!, description: null, groupTypes: [], mail: null, mailNickname: null, visibility: null, members: [] } as never);
+      emulator.directory.findTenant(DEMO_TENANT_ID)!.createGroup({ ...demoTenant().groups!.find((g) => g.id === group('new-joiners'))!, description: null, groupTypes: [], mail: null, mailNickname: null, visibility: null, members: [] });
     }
   });
 
