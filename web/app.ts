@@ -61,7 +61,8 @@ export function createApp(deps: AppDeps): Express {
 
   if (deps.config.SESSION_SECRET === undefined) throw new Error('createApp needs config.SESSION_SECRET');
   const session = sessions({ db: deps.db, secret: deps.config.SESSION_SECRET, secure: deps.config.PUBLIC_URL.startsWith('https:') });
-  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2_000 }));
+  // Room for a picker form with every group checked (MAX_SELECTION ids of 36 characters).
+  app.use(express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 5_100 }));
   app.use(session.load);
   app.use(session.verifyCsrf);
   app.use(authRoutes({ ...deps, views, session }));
@@ -74,6 +75,12 @@ export function createApp(deps: AppDeps): Express {
   });
   // Last resort: log the cause with the request id, show the person nothing internal.
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    // Malformed or oversized bodies (from the body parser) are the client's error: say so, as a 4xx.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).send(views.render('error', { ...res.locals, title: 'That request could not be read', message: 'The form was malformed or too large. Go back and try again.' }));
+      return;
+    }
     req.log.error({ err: error }, 'request failed');
     if (res.headersSent) return;
     res.status(500).send(

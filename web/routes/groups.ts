@@ -138,6 +138,12 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
       // The update id makes a double submit (or a retried request) one save.
       await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: parsed.data.saveId }], updateId: `save-${parsed.data.saveId}` });
     } catch (error) {
+      // A double submit whose first request finished the run: the save itself is done.
+      const current = await findConnection(db, res.locals.org!.id, connection.id);
+      if (current?.last_save_id === parsed.data.saveId) {
+        await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: 'Group selection saved.' });
+        return res.redirect(303, `${INTEGRATIONS}?expand=${connection.id}`);
+      }
       const status = await handle.query(selectionStatusQuery);
       if (!status.preview) return renderPicker(res, connection, refusal(error), 409);
       return res.status(409).send(views.render('preview', { ...res.locals, ...(await previewData(connection, status)), saveId: randomBytes(12).toString('base64url'), error: refusal(error) }));

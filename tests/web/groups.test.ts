@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOrgBySlug } from '../../db/repositories/accounts.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { savedGroupIds } from '../../db/repositories/selection.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { stableId } from '../../emulator/ids.js';
+import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
+import { Browser } from '../support/app.js';
+import { startProductStack, type ProductStack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
+
+const group = (key: string) => stableId('northwind', 'group', key);
+const GROUPS = '/org/settings/integrations/microsoft-entra/groups';
+const PREVIEW = '/org/settings/integrations/microsoft-entra/preview';
+
+describe('Manage groups over HTTP: picker, preview and save', () => {
+  let stack: ProductStack;
+  let connectionId: string;
+  let admin: Browser;
+
+  beforeAll(async () => {
+    stack = await startProductStack({ prefix: 'groups', tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
+    connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
+    admin = new Browser(stack.app.url);
+    await admin.signIn(stack.people.admin.email);
+  });
+  afterAll(async () => {
+    await stack.temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate().catch(() => undefined);
+    await stack.stop();
+  });
+
+  const picker = () =>
+    waitFor(async () => {
+      const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
+      return page.text.includes('Loading groups from Microsoft Entra…') ? undefined : page;
+    }, 'the picker to load');
+
+  it('shows "Select groups to sync" with Name, Members and Type for every group, in name order', async () => {
+    const page = await picker();
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h1>Select groups to sync</h1>');
+    const names = [...page.text.matchAll(/<label for="g-[^"]+" class="truncate" title="[^"]*">([^<]+)<\/label>/g)].map((match) => match[1]);
+    expect(names).toEqual(['All Staff', 'Berlin Office', 'Board of Directors', 'Customer Support', 'Engineering', 'Finance', 'London Office', 'Marketing', 'New Joiners 2026', 'People &amp; Culture', 'People Managers', 'Sales']);
+    expect(page.text).toMatch(/All Staff<\/label><\/th>\s*<td>29<\/td>\s*<td>Security<\/td>/);
+    expect(page.text).toMatch(/Sales<\/label><\/th>\s*<td>7<\/td>\s*<td>Microsoft 365<\/td>/);
+    expect(page.text).toMatch(/London Office<\/label><\/th>\s*<td>\d+<\/td>\s*<td>Distribution<\/td>/);
+    expect(page.text).toContain('<span id="selected-count">0</span> selected');
+  });
+
+  it('refuses foreign group ids, malformed and oversized bodies with a 4xx, storing nothing', async () => {
+    await picker();
+    const foreign = await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion: '0', group: stableId('another tenant’s group') });
+    expect(foreign.status).toBe(422);
+    expect(foreign.text).toContain('1 of the selected groups are not groups of this directory.');
+    const malformed = await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion: 'x', group: 'not-a-guid' });
+    expect(malformed.status).toBe(422);
+    const tooMany = await admin.request(`${GROUPS}/preview`, {
+      method: 'POST',
+      form: Object.fromEntries([['_csrf', admin.csrf], ['connection', connectionId], ['baseVersion', '0'], ...Array.from({ length: 6_000 }, (_, index) => [`group${index}`, stableId(index)])]),
+    });
+    expect(tooMany.status).toBeGreaterThanOrEqual(400);
+    expect(tooMany.status).toBeLessThan(500);
+    const otherOrg = await admin.post(`${GROUPS}/preview?org=${stack.people.globex}`, { connection: connectionId, baseVersion: '0', group: group('sales') });
+    expect(otherOrg.status).toBe(404);
+    await admin.request(`/org/settings/integrations?org=${stack.people.acme}`); // the switcher remembered Globex; back to Acme
+    expect(await savedGroupIds(stack.database.db, connectionId)).toEqual([]);
+  });
+
+  it('a member gets 403 and another org’s admin 404', async () => {
+    const member = new Browser(stack.app.url);
+    await member.signIn(stack.people.member.email);
+    expect((await member.request(`${GROUPS}?connection=${connectionId}`)).status).toBe(403);
+    const outsider = new Browser(stack.app.url);
+    await outsider.signIn(stack.people.outsider.email);
+    expect((await outsider.request(`${GROUPS}?connection=${connectionId}`)).status).toBe(404);
+    expect((await outsider.request(`${PREVIEW}?connection=${connectionId}`)).status).toBe(404);
+  });
+
+  it('search finds groups by name across the tenant', async () => {
+    await picker();
+    const results = await admin.request(`${GROUPS}/search?connection=${connectionId}&q=board`, { headers: { 'HX-Request': 'true' } });
+    expect(results.status).toBe(200);
+    expect(results.text).toContain('Board of Directors');
+    expect(results.text).not.toContain('Sales');
+  });
+
+  it('Continue to preview → samples with "N of M members" and flags → Back keeps the selection → Save once → toast and counts', async () => {
+    await picker();
+    const preview = await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion: '0', group: group('sales') });
+    expect(preview.status).toBe(303);
+    expect(preview.location).toBe(`${PREVIEW}?connection=${connectionId}`);
+    const page = await admin.request(preview.location!);
+    expect(page.text).toContain('7 of 7 members');
+    expect(page.text).toContain('<span class="badge warn">Guest</span>');
+    expect(page.text).toContain('<span class="badge">Shared mailbox</span>');
+    expect(page.text).toContain('1 group added: Sales');
+    expect(page.text).not.toContain('Preview was partial');
+
+    const back = await admin.request(`${GROUPS}?connection=${connectionId}`);
+    expect(back.text).toMatch(new RegExp(`value="${group('sales')}" id="g-${group('sales')}" checked`));
+
+    await admin.request(preview.location!);
+    const saveId = /name="saveId" value="([^"]+)"/.exec((await admin.request(preview.location!)).text)![1]!;
+    const saved = await admin.post(`${PREVIEW}/save`, { connection: connectionId, saveId });
+    const doubleSubmit = await admin.post(`${PREVIEW}/save`, { connection: connectionId, saveId });
+    expect(saved.status).toBe(303);
+    expect(doubleSubmit.status).toBe(303);
+    expect(await savedGroupIds(stack.database.db, connectionId)).toEqual([group('sales')]);
+    const connection = await stack.database.db.selectFrom('entra_connections').select('selection_version').where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(connection.selection_version).toBe(1);
+    const integrations = await admin.request(saved.location!);
+    expect(integrations.text).toContain('Group selection saved.');
+    expect(integrations.text).toMatch(/<span class="badge ok">Connected<\/span><\/td>\s*<td>1<\/td>/);
+  });
+});
