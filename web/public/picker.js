@@ -1,46 +1,41 @@
 // The group picker: live "N selected" counter, Select all, the heads-up past 100, and a
 // confirmation before unsyncing a saved group. Without this script the form still works.
+// Listeners sit on the document: the form may arrive later, swapped in by htmx while loading.
 (() => {
-  const form = document.getElementById('picker-form');
-  if (!form) return;
-  const large = Number(form.dataset.large || 100);
-  const counter = document.getElementById('selected-count');
-  const headsUp = document.getElementById('large-heads-up');
-  const selectAll = document.getElementById('select-all');
-  const boxes = () => [...form.querySelectorAll('input[type=checkbox][name=group]')];
+  const CONFIRM = "Unsyncing a group removes its members from Hook unless they're also in another synced group.";
+  const form = () => document.getElementById('picker-form');
+  const boxes = () => [...(form()?.querySelectorAll('input[type=checkbox][name=group]') ?? [])];
 
   const update = () => {
+    const picker = form();
+    if (!picker) return;
     const ids = new Set(boxes().filter((box) => box.checked).map((box) => box.value));
-    counter.textContent = String(ids.size);
-    headsUp.hidden = ids.size <= large;
+    document.getElementById('selected-count').textContent = String(ids.size);
+    document.getElementById('large-heads-up').hidden = ids.size <= Number(picker.dataset.large || 100);
+    document.getElementById('select-all').hidden = false;
   };
 
-  // A group can appear twice (in the list and in search results): keep both boxes in step.
-  form.addEventListener('change', (event) => {
+  document.addEventListener('change', (event) => {
     const box = event.target;
-    if (!(box instanceof HTMLInputElement) || box.name !== 'group') return;
-    if (!box.checked && box.dataset.saved === 'true') {
-      const ok = window.confirm("Unsyncing a group removes its members from Hook unless they're also in another synced group.");
-      if (!ok) box.checked = true;
-    }
+    if (!(box instanceof HTMLInputElement) || box.name !== 'group' || !box.form || box.form.id !== 'picker-form') return;
+    if (!box.checked && box.dataset.saved === 'true' && !window.confirm(CONFIRM)) box.checked = true;
+    // A group can appear twice (in the list and in search results): keep both boxes in step.
     for (const twin of boxes()) if (twin.value === box.value) twin.checked = box.checked;
     update();
   });
 
-  selectAll.hidden = false;
-  selectAll.addEventListener('click', () => {
+  document.addEventListener('click', (event) => {
+    if (!(event.target instanceof Element) || event.target.id !== 'select-all') return;
     const list = boxes();
     const turnOn = list.some((box) => !box.checked);
-    if (!turnOn && list.some((box) => box.dataset.saved === 'true')) {
-      const ok = window.confirm("Unsyncing a group removes its members from Hook unless they're also in another synced group.");
-      if (!ok) return;
-    }
+    if (!turnOn && list.some((box) => box.dataset.saved === 'true') && !window.confirm(CONFIRM)) return;
     for (const box of list) box.checked = turnOn;
     update();
   });
 
-  // Duplicate boxes would send an id twice; the server dedupes, but keep the request clean.
-  form.addEventListener('submit', () => {
+  document.addEventListener('submit', (event) => {
+    if (!(event.target instanceof HTMLFormElement) || event.target.id !== 'picker-form') return;
+    // Duplicate boxes would send an id twice; the server dedupes, but keep the request clean.
     const seen = new Set();
     for (const box of boxes()) {
       if (box.checked && seen.has(box.value)) box.disabled = true;
@@ -51,6 +46,7 @@
     button.setAttribute('aria-disabled', 'true');
   });
 
-  document.body.addEventListener('htmx:afterSwap', update);
+  document.addEventListener('htmx:afterSettle', update);
+  document.addEventListener('DOMContentLoaded', update);
   update();
 })();
