@@ -32,6 +32,11 @@ const schema = z.object({
   ENTRA_CLIENT_SECRET: z.string().min(8, 'the client secret value of the Entra app registration').optional(),
   ENTRA_LOGIN_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as login.microsoftonline.com').default('login.microsoftonline.com'),
   ENTRA_GRAPH_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as graph.microsoft.com').default('graph.microsoft.com'),
+  PREVIEW_BUDGET_SECONDS: z.coerce
+    .number({ error: 'a number of seconds between 1 and 300' })
+    .min(1, 'a number of seconds between 1 and 300')
+    .max(300, 'a number of seconds between 1 and 300')
+    .default(20),
   DATA_DIR: z.string().min(1, 'a folder for the state of npm start').optional(),
   DEV_POSTGRES_PORT: port('the port for the embedded PostgreSQL of npm start').default(54329),
   DEV_TEMPORAL_PORT: port('the gRPC port for the Temporal dev server of npm start (its UI uses this + 1000)').default(7233),

@@ -3,6 +3,7 @@ import { findOrgBySlug } from '../../db/repositories/accounts.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { savedGroupIds } from '../../db/repositories/selection.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { generateTenant } from '../../emulator/generate.js';
 import { stableId } from '../../emulator/ids.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
 import { Browser } from '../support/app.js';
@@ -10,6 +11,20 @@ import { startProductStack, type ProductStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
+const MANY_GROUPS = generateTenant({
+  seed: 1_005,
+  displayName: 'Many Groups',
+  domain: 'many-groups.example',
+  users: 1_100,
+  groups: 1_005,
+  membersPerGroup: 4,
+  nestedShare: 0,
+  guestShare: 0,
+  disabledShare: 0,
+  sharedMailboxShare: 0,
+  hiddenShare: 0,
+  servicePrincipals: [{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }],
+});
 const GROUPS = '/org/settings/integrations/microsoft-entra/groups';
 const PREVIEW = '/org/settings/integrations/microsoft-entra/preview';
 
@@ -19,7 +34,7 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
   let admin: Browser;
 
   beforeAll(async () => {
-    stack = await startProductStack({ prefix: 'groups', tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    stack = await startProductStack({ prefix: 'groups', tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }]), MANY_GROUPS] });
     const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
     connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
     admin = new Browser(stack.app.url);
@@ -65,6 +80,18 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     expect(otherOrg.status).toBe(404);
     await admin.request(`/org/settings/integrations?org=${stack.people.acme}`); // the switcher remembered Globex; back to Acme
     expect(await savedGroupIds(stack.database.db, connectionId)).toEqual([]);
+  });
+
+  it('says when the tenant has more than 1,000 groups, listing the first 1,000 by name', async () => {
+    const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
+    const big = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: MANY_GROUPS.id, tenantName: 'Many Groups', verifiedDomains: [] });
+    const page = await waitFor(async () => {
+      const response = await admin.request(`${GROUPS}?connection=${big}`);
+      return response.text.includes('Loading groups from Microsoft Entra…') ? undefined : response;
+    }, 'the big picker to load', 60_000);
+    expect(page.text).toContain('Your directory has more than 1,000 groups: the list shows the first 1,000 by name. Search to find the others.');
+    expect(page.text.match(/name="group"/g)).toHaveLength(1_000);
+    expect(page.text).toContain('Select all (1000)');
   });
 
   it('a member gets 403 and another org’s admin 404', async () => {

@@ -55,7 +55,7 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
       workflowId: groupSelectionWorkflowId(connection.id),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [
-        { orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id },
+        { orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, previewBudgetMs: config.PREVIEW_BUDGET_SECONDS * 1000 },
         connection.selection_version,
         await savedGroupIds(db, connection.id),
       ],
