@@ -70,7 +70,7 @@ describe('in a real browser: pick groups, preview, save', () => {
     expect(await counter(page)).toBe('0');
 
     // Search, pick one result, and one row from the list.
-    const target = TENANT.groups![7]!.displayName as string;
+    const target = TENANT.groups![7]!.displayName;
     await page.getByPlaceholder('Search all groups by name').fill(target.split(' ')[0]!);
     await page.locator('#search-results table').waitFor();
     await page.locator('#search-results input[type=checkbox]').first().check();
