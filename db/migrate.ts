@@ -3,6 +3,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import * as m0001 from './migrations/0001_orgs_and_accounts.js';
 import * as m0002 from './migrations/0002_sessions_connections.js';
 import * as m0003 from './migrations/0003_group_selection.js';
+import * as m0004 from './migrations/0004_sync.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0001_orgs_and_accounts': m0001,
   '0002_sessions_connections': m0002,
   '0003_group_selection': m0003,
+  '0004_sync': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -14,6 +14,9 @@ export interface Database {
   preview_samples: PreviewSamplesTable;
   directory_users: DirectoryUsersTable;
   group_memberships: GroupMembershipsTable;
+  sync_staged_members: SyncStagedMembersTable;
+  sync_runs: SyncRunsTable;
+  sync_run_groups: SyncRunGroupsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -90,7 +93,12 @@ export interface EntraConnectionsTable {
   last_save_id: string | null;
   groups_truncated: ColumnType<boolean, boolean | undefined, boolean>;
   groups_loaded_at: Date | null;
+  sync_status: ColumnType<SyncStatus, SyncStatus | undefined, SyncStatus>;
+  last_sync_at: Date | null;
+  pending_removals: ColumnType<number, number | undefined, number>;
 }
+
+export type SyncStatus = 'idle' | 'running' | 'needs_reconnect' | 'awaiting_confirmation' | 'failing';
 
 export interface ConsentRequestsTable {
   state_hash: string;
@@ -122,6 +130,11 @@ export interface SyncedGroupsTable {
   group_id: string;
   display_name: string;
   added_at: ColumnType<Date, Date | undefined, never>;
+  member_count: number | null;
+  group_type: string | null;
+  last_synced_at: Date | null;
+  last_error: string | null;
+  missing_since: Date | null;
 }
 
 export interface SampledMember {
@@ -154,10 +167,47 @@ export interface DirectoryUsersTable {
   account_enabled: boolean | null;
   removed_at: Date | null;
   removed_reason: string | null;
+  email_domain: string | null;
+  is_guest: ColumnType<boolean, boolean | undefined, boolean>;
+  is_shared_mailbox: ColumnType<boolean, boolean | undefined, boolean>;
+  first_seen_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface GroupMembershipsTable {
   connection_id: string;
   group_id: string;
   user_id: string;
+}
+
+export interface SyncStagedMembersTable {
+  run_id: string;
+  group_id: string;
+  user_id: string;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  connection_id: string;
+  trigger: string;
+  status: ColumnType<string, string | undefined, string>;
+  started_at: ColumnType<Date, Date | undefined, never>;
+  finished_at: Date | null;
+  users_added: ColumnType<number, number | undefined, number>;
+  users_updated: ColumnType<number, number | undefined, number>;
+  users_removed: ColumnType<number, number | undefined, number>;
+  groups_ok: ColumnType<number, number | undefined, number>;
+  groups_failed: ColumnType<number, number | undefined, number>;
+  graph_requests: ColumnType<number, number | undefined, number>;
+  error: string | null;
+}
+
+export interface SyncRunGroupsTable {
+  run_id: string;
+  group_id: string;
+  status: 'ok' | 'failed' | 'missing';
+  display_name: string | null;
+  member_count: number | null;
+  error: string | null;
+  graph_requests: ColumnType<number, number | undefined, number>;
 }

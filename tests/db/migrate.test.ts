@@ -11,7 +11,7 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync']);
     const tables = await test.db.introspection.getTables();
     expect(tables.map((table) => table.name).sort()).toEqual([
       'accounts',
@@ -25,6 +25,9 @@ describe('migrations', () => {
       'preview_samples',
       'sessions',
       'sign_in_failures',
+      'sync_run_groups',
+      'sync_runs',
+      'sync_staged_members',
       'synced_groups',
     ]);
     expect(await migrateToLatest(test.db)).toEqual([]);
