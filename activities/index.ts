@@ -2,6 +2,7 @@ import type { Db } from '../db/client.js';
 import type { EntraClients } from './graph/clients.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createSelectionActivities, type SelectionDeps } from './selection.js';
+import { createSyncActivities } from './sync.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOnboardingActivities(deps),
     ...createSelectionActivities(deps),
+    ...createSyncActivities(deps),
   };
 }
 

@@ -15,6 +15,7 @@ export interface Database {
   directory_users: DirectoryUsersTable;
   group_memberships: GroupMembershipsTable;
   sync_staged_members: SyncStagedMembersTable;
+  sync_staged_users: SyncStagedUsersTable;
   sync_runs: SyncRunsTable;
   sync_run_groups: SyncRunGroupsTable;
 }
@@ -210,4 +211,15 @@ export interface SyncRunGroupsTable {
   member_count: number | null;
   error: string | null;
   graph_requests: ColumnType<number, number | undefined, number>;
+}
+
+export interface SyncStagedUsersTable {
+  run_id: string;
+  user_id: string;
+  display_name: string | null;
+  mail: string | null;
+  user_principal_name: string | null;
+  user_type: string | null;
+  account_enabled: boolean | null;
+  is_guest: boolean;
 }

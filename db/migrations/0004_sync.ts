@@ -41,6 +41,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema
+    .createTable('sync_staged_users')
+    .addColumn('run_id', 'uuid', (col) => col.notNull())
+    .addColumn('user_id', 'uuid', (col) => col.notNull())
+    .addColumn('display_name', 'text')
+    .addColumn('mail', 'text')
+    .addColumn('user_principal_name', 'text')
+    .addColumn('user_type', 'text')
+    .addColumn('account_enabled', 'boolean')
+    .addColumn('is_guest', 'boolean', (col) => col.notNull())
+    .addPrimaryKeyConstraint('sync_staged_users_pkey', ['run_id', 'user_id'])
+    .execute();
+
+  await db.schema
     .createTable('sync_runs')
     .addColumn('id', 'uuid', (col) => col.primaryKey())
     .addColumn('connection_id', 'uuid', (col) => col.notNull().references('entra_connections.id').onDelete('cascade'))
@@ -75,6 +88,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('sync_run_groups').execute();
   await db.schema.dropTable('sync_runs').execute();
+  await db.schema.dropTable('sync_staged_users').execute();
   await db.schema.dropTable('sync_staged_members').execute();
   await db.schema.dropIndex('directory_users_domain').execute();
   await db.schema.dropIndex('directory_users_name').execute();

@@ -28,6 +28,7 @@ describe('migrations', () => {
       'sync_run_groups',
       'sync_runs',
       'sync_staged_members',
+      'sync_staged_users',
       'synced_groups',
     ]);
     expect(await migrateToLatest(test.db)).toEqual([]);

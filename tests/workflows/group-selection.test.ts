@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { connectToTemporal, uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
+import { signalsToFirstRun } from '../support/history.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 
@@ -80,7 +81,8 @@ describe('group selection workflow: load, preview within a budget, save once', (
     expect(again).toEqual({ version: 1 });
     expect((await savedGroupIds(database.db, connectionId)).sort()).toEqual([...chosen].sort());
     const sync = temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId));
-    expect(await sync.query(syncStatusQuery)).toMatchObject({ connectionId, selectionVersion: 1, selectionChanges: 1, retryGroupIds: [] });
+    expect(await sync.query(syncStatusQuery)).toMatchObject({ connectionId, selectionVersion: 1 });
+    expect(await signalsToFirstRun(temporal.client, directorySyncWorkflowId(connectionId), 'selectionChanged')).toEqual([[{ version: 1, retryGroupIds: [] }]]);
     expect((await handle.result()).stage).toBe('saved');
     await sync.terminate();
   });
@@ -96,9 +98,9 @@ describe('group selection workflow: load, preview within a budget, save once', (
       expect(preview.failedGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
       expect(preview.partial).toBe(false);
       await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-two-abc' }] });
-      const sync = temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId));
-      expect((await sync.query(syncStatusQuery)).retryGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
-      await sync.terminate();
+      const [[handedOver]] = (await signalsToFirstRun(temporal.client, directorySyncWorkflowId(connectionId), 'selectionChanged')) as [[{ retryGroupIds: string[] }]];
+      expect(handedOver.retryGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
+      await temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate();
     } finally {
       emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.settings.hiddenMembership = 'silent';
       emulator.directory.findTenant(DEMO_TENANT_ID)!.setPermissions(DEMO_APP_ID, HOOK_APP_ROLES);

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { FailureType } from '../failures.js';
 
 /** One long-running sync workflow per connection, with a stable, readable id. */
 export const directorySyncWorkflowId = (connectionId: string) => `directory-sync-${connectionId}`;
@@ -7,7 +8,26 @@ export interface DirectorySyncInput {
   orgId: string;
   connectionId: string;
   tenantId: string;
+  /** Time between scheduled cycles (default 15 minutes). */
+  intervalMs?: number;
+  /** A cycle may remove at most this share of the connection's users without confirmation (0.2). */
+  maxRemovalShare?: number;
+  /** How long a deleted group keeps its members before they are removed (default 7 days). */
+  missingGraceMs?: number;
 }
+
+/** What one run of the workflow carries into the next (continue-as-new). */
+export interface CarriedState {
+  selectionVersion: number;
+  retryGroupIds: string[];
+  pending: SyncTrigger | null;
+  confirmRemovals: boolean;
+  needsReconnect: boolean;
+  cycles: number;
+  lastRun?: LastRun;
+}
+
+export type SyncTrigger = 'schedule' | 'sync-now' | 'selection' | 'reconnect' | 'confirm';
 
 export interface SelectionChange {
   version: number;
@@ -15,13 +35,54 @@ export interface SelectionChange {
   retryGroupIds: string[];
 }
 
-export interface DirectorySyncStatus {
-  connectionId: string;
-  selectionVersion: number;
-  retryGroupIds: string[];
-  selectionChanges: number;
+export interface GroupOutcome {
+  groupId: string;
+  status: 'ok' | 'failed' | 'missing';
+  displayName?: string;
+  memberCount?: number;
+  groupType?: string;
+  error?: string;
+  failureType?: FailureType;
 }
 
-// A signal: saving does not wait for the sync; it only hands the change over (signal-with-start).
+export interface CommitOptions {
+  maxRemovalShare: number;
+  confirmRemovals: boolean;
+  missingGraceMs: number;
+  needsReconnect: boolean;
+  error?: string;
+}
+
+export interface CommitResult {
+  usersAdded: number;
+  usersUpdated: number;
+  usersRemoved: number;
+  groupsOk: number;
+  groupsFailed: number;
+  pendingRemovals: number;
+  status: 'ok' | 'partial' | 'awaiting_confirmation';
+}
+
+export interface LastRun extends CommitResult {
+  runId: string;
+  trigger: SyncTrigger;
+  finishedAt: string;
+}
+
+export interface DirectorySyncStatus {
+  connectionId: string;
+  running: boolean;
+  selectionVersion: number;
+  retryGroupIds: string[];
+  needsReconnect: boolean;
+  cycles: number;
+  lastRun?: LastRun;
+  nextRunAt?: string;
+}
+
+// Signals: none of these needs an answer; the pane polls the status query.
 export const selectionChangedSignal = defineSignal<[SelectionChange]>('selectionChanged');
+export const syncNowSignal = defineSignal('syncNow');
+export const confirmRemovalsSignal = defineSignal('confirmRemovals');
+export const reconnectedSignal = defineSignal('reconnected');
 export const syncStatusQuery = defineQuery<DirectorySyncStatus>('syncStatus');
