@@ -64,6 +64,7 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
         // rolled): one fresh token and one more try before calling it refused.
         if (!(error instanceof GraphError) || error.statusCode !== 401) throw error;
         refresh.add(tenantId);
+        await token(tenantId); // outside the Graph client, so a refusal keeps its AADSTS code
         return await work(graph(tenantId));
       }
     } catch (error) {

@@ -1,0 +1,208 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOrgCommand } from '../../cli/commands.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import type { TenantDirectory } from '../../emulator/directory.js';
+import { stableId } from '../../emulator/ids.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { confirmRemovalsSignal, reconnectedSignal, syncNowSignal, syncStatusQuery, type DirectorySyncInput } from '../../workflows/sync/messages.js';
+import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import { createTestWorker } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestEmulator } from '../support/emulator.js';
+import { connectToTemporal, uniqueName } from '../support/temporal.js';
+import { waitFor } from '../support/wait.js';
+
+const group = (key: string) => stableId('northwind', 'group', key);
+const user = (name: string) => stableId('northwind', 'user', name);
+const SALES = ['Sofia Rossi', 'Daniel Okafor', 'Marie Dubois', 'Lukas Schmidt', 'Grace Liu', 'Alex Morgan (Contoso)', 'Sales Inbox'];
+const FINANCE = ['Ravi Patel', 'Eva Kowalska', 'Noah Fischer'];
+
+describe('directory sync workflow: the user list follows Entra, and never loses anyone wrongly', () => {
+  let database: TestDatabase;
+  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
+  let emulator: RunningEmulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  let orgId: string;
+  let connectionId: string;
+  let tenant: TenantDirectory;
+  let handle: WorkflowHandle<typeof directorySyncWorkflow>;
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectToTemporal()]);
+    orgId = await createOrgCommand(database.db, 'sync-org', 'Sync Org');
+  });
+  afterAll(async () => {
+    await temporal.close();
+    await database.drop();
+  });
+  // A fresh tenant, connection and worker for every scenario: they change the directory.
+  beforeEach(async () => {
+    emulator = await startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    await database.db.deleteFrom('entra_connections').execute();
+    connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
+    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, client: temporal.client, taskQueue: temporal.taskQueue, emulator });
+    running = worker.run();
+    return async () => {
+      await handle?.terminate().catch(() => undefined);
+      worker.shutdown();
+      await running;
+      await emulator.close();
+    };
+  });
+
+  async function syncGroups(...keys: string[]) {
+    await database.db.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
+    if (keys.length > 0) await database.db.insertInto('synced_groups').values(keys.map((key) => ({ connection_id: connectionId, group_id: group(key), display_name: key }))).execute();
+  }
+
+  const finishedRuns = async () => Number((await database.db.selectFrom('sync_runs').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('finished_at', 'is not', null).executeTakeFirstOrThrow()).n);
+
+  /** Starts the workflow (first time) or asks for "Sync now", and waits for the cycle to commit. */
+  async function cycle(options: Partial<DirectorySyncInput> = {}, signal: 'sync-now' | 'confirm' | 'reconnect' = 'sync-now') {
+    const before = await finishedRuns();
+    if (!handle || (await handle.describe().then((d) => d.status.name !== 'RUNNING', () => true))) {
+      handle = await temporal.client.workflow.start(directorySyncWorkflow, {
+        workflowId: uniqueName('sync'),
+        taskQueue: temporal.taskQueue,
+        args: [{ orgId, connectionId, tenantId: DEMO_TENANT_ID, intervalMs: 3_600_000, ...options }],
+      });
+    }
+    await handle.signal(signal === 'confirm' ? confirmRemovalsSignal : signal === 'reconnect' ? reconnectedSignal : syncNowSignal);
+    await waitFor(async () => ((await finishedRuns()) > before ? true : undefined), 'a sync cycle');
+    return database.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+  }
+
+  const activeUsers = async () =>
+    (await database.db.selectFrom('directory_users').select('display_name').where('connection_id', '=', connectionId).where('removed_at', 'is', null).orderBy('display_name').execute()).map((row) => row.display_name);
+  const sorted = (...lists: string[][]) => [...new Set(lists.flat())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+  it('first sync: users of every synced group, deduplicated, with guest, shared-mailbox and disabled flags', async () => {
+    await syncGroups('sales', 'finance', 'managers');
+    const run = await cycle();
+    expect(await activeUsers()).toEqual(sorted(SALES, FINANCE, ['Amelia Clarke', 'Jonas Weber', 'Priya Raman', 'Oskar Lindqvist', 'Farah Haddad', 'Chloé Martin', 'Olivia Brown']));
+    expect(run).toMatchObject({ status: 'ok', groups_ok: 3, groups_failed: 0, users_removed: 0 });
+    expect(run.users_added).toBe(17);
+    const flags = await database.db.selectFrom('directory_users').select(['display_name', 'is_guest', 'is_shared_mailbox', 'account_enabled', 'email_domain']).where('connection_id', '=', connectionId).where('display_name', 'in', ['Alex Morgan (Contoso)', 'Sales Inbox', 'Sofia Rossi']).orderBy('display_name').execute();
+    expect(flags).toEqual([
+      { display_name: 'Alex Morgan (Contoso)', is_guest: true, is_shared_mailbox: false, account_enabled: true, email_domain: 'contoso.example' },
+      { display_name: 'Sales Inbox', is_guest: false, is_shared_mailbox: true, account_enabled: false, email_domain: 'northwind.example' },
+      { display_name: 'Sofia Rossi', is_guest: false, is_shared_mailbox: false, account_enabled: true, email_domain: 'northwind.example' },
+    ]);
+    // A second cycle with no change adds, updates and removes nobody.
+    expect(await cycle()).toMatchObject({ users_added: 0, users_updated: 0, users_removed: 0 });
+  });
+
+  it('follows members added and removed, renames, disabled and re-enabled accounts; a returning user is restored', async () => {
+    await syncGroups('finance', 'sales');
+    await cycle();
+    tenant.addMembers(group('finance'), [user('Ben Carter')]);
+    tenant.removeMembers(group('finance'), [user('Noah Fischer')]);
+    tenant.updateGroup(group('finance'), { displayName: 'Finance & Treasury' });
+    tenant.updateUser(user('Ravi Patel'), { accountEnabled: false });
+    const run = await cycle();
+    expect(await activeUsers()).toEqual(sorted(SALES, ['Ravi Patel', 'Eva Kowalska', 'Ben Carter']));
+    expect(run).toMatchObject({ users_added: 1, users_removed: 1 });
+    const noah = await database.db.selectFrom('directory_users').select(['removed_at', 'removed_reason']).where('user_id', '=', user('Noah Fischer')).executeTakeFirstOrThrow();
+    expect(noah.removed_reason).toBe('In no synced group');
+    expect((await database.db.selectFrom('synced_groups').select('display_name').where('group_id', '=', group('finance')).executeTakeFirstOrThrow()).display_name).toBe('Finance & Treasury');
+    expect((await database.db.selectFrom('directory_users').select('account_enabled').where('user_id', '=', user('Ravi Patel')).executeTakeFirstOrThrow()).account_enabled).toBe(false);
+
+    tenant.updateUser(user('Ravi Patel'), { accountEnabled: true });
+    tenant.addMembers(group('finance'), [user('Noah Fischer')]);
+    await cycle();
+    expect(await activeUsers()).toEqual(sorted(SALES, FINANCE, ['Ben Carter']));
+    expect((await database.db.selectFrom('directory_users').select('account_enabled').where('user_id', '=', user('Ravi Patel')).executeTakeFirstOrThrow()).account_enabled).toBe(true);
+  });
+
+  it('counts the users of nested groups once', async () => {
+    await syncGroups('all-staff', 'engineering');
+    await cycle();
+    expect((await activeUsers()).length).toBe(29);
+  });
+
+  it('unsyncing a group removes only the members no other synced group has', async () => {
+    await syncGroups('sales', 'managers', 'finance');
+    await cycle();
+    await syncGroups('sales', 'managers'); // Ravi Patel is also a manager; Eva and Noah are only in Finance
+    const run = await cycle();
+    expect(run.users_removed).toBe(2);
+    const active = await activeUsers();
+    expect(active).toContain('Ravi Patel');
+    expect(active).not.toContain('Eva Kowalska');
+    expect(active).not.toContain('Noah Fischer');
+  });
+
+  it('a deleted group keeps its members until the grace period has passed, then they go', async () => {
+    await syncGroups('finance', 'sales', 'managers');
+    await cycle({ missingGraceMs: 2_000 });
+    const before = await activeUsers();
+    tenant.deleteGroup(group('finance'));
+    const held = await cycle();
+    expect(held).toMatchObject({ status: 'partial', groups_failed: 1, users_removed: 0 });
+    expect(await activeUsers()).toEqual(before);
+    expect((await database.db.selectFrom('synced_groups').select('last_error').where('group_id', '=', group('finance')).executeTakeFirstOrThrow()).last_error).toBe('The group no longer exists in Entra.');
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the grace period itself
+    expect((await cycle()).users_removed).toBe(2);
+    expect(await activeUsers()).toEqual(before.filter((name) => name !== 'Eva Kowalska' && name !== 'Noah Fischer'));
+  });
+
+  it('hidden membership without Member.Read.Hidden: the group fails, its members stay, nobody is removed', async () => {
+    await syncGroups('board', 'finance');
+    await cycle();
+    expect(await activeUsers()).toEqual(sorted(FINANCE, ['Amelia Clarke', 'Jonas Weber']));
+    tenant.setPermissions(DEMO_APP_ID, ['Organization.Read.All', 'GroupMember.Read.All', 'User.Read.All']);
+    emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    const run = await cycle();
+    expect(run).toMatchObject({ status: 'partial', groups_failed: 1, users_removed: 0 });
+    expect(await activeUsers()).toEqual(sorted(FINANCE, ['Amelia Clarke', 'Jonas Weber']));
+  });
+
+  it('a 429 storm slows the sync down but it finishes with the exact list', async () => {
+    await syncGroups('sales', 'finance', 'engineering');
+    emulator.faults.rate429 = 0.5;
+    const run = await cycle();
+    emulator.faults.rate429 = 0;
+    expect(run.groups_ok).toBe(3);
+    expect(await activeUsers()).toEqual(sorted(SALES, FINANCE, ['Priya Raman', 'Tomás Herrera', 'Lena Vogel', 'Kwame Mensah', 'Yuki Tanaka', 'Oskar Lindqvist', 'Hana Novak', 'Peter Grant']));
+    const throttled = emulator.log.since().filter((entry) => entry.status === 429).length;
+    expect(throttled).toBeGreaterThan(0);
+  });
+
+  it('consent revoked: "Needs reconnect", nobody removed; reconnected: syncing again', async () => {
+    await syncGroups('finance', 'sales');
+    await cycle();
+    tenant.revokeConsent(DEMO_APP_ID, 'delete-service-principal');
+    emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    tenant.removeMembers(group('finance'), [user('Eva Kowalska')]);
+    const run = await cycle();
+    expect(run).toMatchObject({ users_removed: 0, groups_failed: 2 });
+    const connection = await database.db.selectFrom('entra_connections').select(['status', 'sync_status']).where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(connection).toEqual({ status: 'needs_reconnect', sync_status: 'needs_reconnect' });
+    expect(await activeUsers()).toEqual(sorted(SALES, FINANCE));
+    expect((await handle.query(syncStatusQuery)).needsReconnect).toBe(true);
+
+    tenant.grantConsent(emulator.directory.application(DEMO_APP_ID)!);
+    await cycle({}, 'reconnect');
+    expect(await activeUsers()).toEqual(sorted(SALES, ['Ravi Patel', 'Noah Fischer']));
+    expect((await database.db.selectFrom('entra_connections').select('status').where('id', '=', connectionId).executeTakeFirstOrThrow()).status).toBe('connected');
+  });
+
+  it('mass-deletion guard: a cycle that would remove more than 20 % removes nobody until an admin confirms', async () => {
+    await syncGroups('all-staff');
+    await cycle();
+    tenant.removeMembers(group('all-staff'), [group('engineering'), group('sales')]);
+    const held = await cycle();
+    expect(held).toMatchObject({ status: 'awaiting_confirmation', users_removed: 0 });
+    // Engineering's 8 users and Sales' 7 leave All Staff: 15 of 29 is over 20 %.
+    expect(await database.db.selectFrom('entra_connections').select(['sync_status', 'pending_removals']).where('id', '=', connectionId).executeTakeFirstOrThrow()).toEqual({ sync_status: 'awaiting_confirmation', pending_removals: 15 });
+    expect((await activeUsers()).length).toBe(29);
+    const confirmed = await cycle({}, 'confirm');
+    expect(confirmed.users_removed).toBe(15);
+    expect((await activeUsers()).length).toBe(14);
+  });
+});
