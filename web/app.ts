@@ -14,6 +14,7 @@ import { authRoutes } from './routes/auth.js';
 import { groupsRoutes } from './routes/groups.js';
 import { homeRoutes } from './routes/home.js';
 import { integrationsRoutes } from './routes/integrations.js';
+import { workspaceRoutes } from './routes/workspace.js';
 import { sessions } from './session.js';
 import { createViews } from './views.js';
 import { securityHeaders } from './security-headers.js';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes({ ...deps, views }));
   app.use(integrationsRoutes({ ...deps, views }));
   app.use(groupsRoutes({ ...deps, views }));
+  app.use(workspaceRoutes({ ...deps, views }));
 
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));

@@ -91,7 +91,7 @@ describe('in a real browser: Connect Hook to Entra', () => {
     await pane.waitFor();
     expect(await pane.getByText('Synced groups').first().isVisible()).toBe(true);
     expect(await pane.getByRole('link', { name: 'Manage groups' }).isVisible()).toBe(true);
-    expect(await pane.locator('.counts dd').allTextContents()).toEqual(['0', '0']);
+    expect(await pane.locator('.counts dd').allTextContents()).toEqual(['0', '0', '0', '0']); // groups, users, guests, disabled
     await screenshot(page, 'workspace-pane');
     await page.context().close();
   });

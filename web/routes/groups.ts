@@ -20,10 +20,8 @@ import type { groupSelectionWorkflow } from '../../workflows/group-selection/wor
 import type { AppDeps } from '../app.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
-import { INTEGRATIONS } from './integrations.js';
+import { GROUPS, INTEGRATIONS, PREVIEW } from '../paths.js';
 
-export const GROUPS = `${INTEGRATIONS}/microsoft-entra/groups`;
-export const PREVIEW = `${INTEGRATIONS}/microsoft-entra/preview`;
 
 const connectionParam = z.object({ connection: z.uuid() });
 const previewForm = z.object({

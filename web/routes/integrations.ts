@@ -16,10 +16,10 @@ import {
 import type { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import type { AppDeps } from '../app.js';
 import { hashToken, requireOrgAdmin, requireSignedIn } from '../session.js';
+import { workspace } from './workspace.js';
+import { CALLBACK_PATH, INTEGRATIONS } from '../paths.js';
 import type { Views } from '../views.js';
 
-export const INTEGRATIONS = '/org/settings/integrations';
-export const CALLBACK_PATH = `${INTEGRATIONS}/microsoft-entra/callback`;
 /** How long the admin has on Microsoft's consent screen; the state and the workflow both give up then. */
 export const CONSENT_WINDOW_MS = 30 * 60 * 1000;
 
@@ -44,6 +44,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
     res.status(status).send(views.render('error', { ...res.locals, title: status === 403 ? 'Admins only' : 'Not found', message }));
   const admin = [requireSignedIn, requireOrgAdmin(db, deny)];
   const redirectUri = `${config.PUBLIC_URL}${CALLBACK_PATH}`;
+  const panes = workspace(deps);
 
   const pageData = async (res: Response, extra: Record<string, unknown> = {}) => {
     const org = res.locals.org!;
@@ -55,15 +56,9 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
     const flash = await takeFlash(db, res.locals.session!.idHash);
     const onboarding = typeof req.query.onboarding === 'string' && ownsWorkflow(res, req.query.onboarding) ? req.query.onboarding : undefined;
     const expand = typeof req.query.expand === 'string' && z.uuid().safeParse(req.query.expand).success ? req.query.expand : undefined;
-    res.send(views.render('integrations', await pageData(res, { flash, onboarding, expand })));
-  });
-
-  // The workspace pane of one connection (htmx fills it in under its row; plain links use ?expand=).
-  router.get(`${INTEGRATIONS}/connections/:connectionId/pane`, ...admin, async (req, res) => {
-    const connectionId = z.uuid().safeParse(req.params.connectionId);
-    const connection = connectionId.success ? await findConnection(db, res.locals.org!.id, connectionId.data) : undefined;
-    if (!connection) return deny(res, 404, 'There is nothing at this address.');
-    res.send(views.render('partials/workspace-pane', { ...res.locals, connection }));
+    const expanded = expand === undefined ? undefined : await findConnection(db, res.locals.org!.id, expand);
+    const pane = expanded ? await panes.pane(expanded) : undefined;
+    res.send(views.render('integrations', await pageData(res, { flash, onboarding, expand, pane })));
   });
 
   router.post(`${INTEGRATIONS}/microsoft-entra/connect`, ...admin, async (req, res) => {

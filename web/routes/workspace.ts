@@ -1,0 +1,119 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { findConnection } from '../../db/repositories/connections.js';
+import { disconnectConnection, paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
+import { setFlash } from '../../db/repositories/sessions.js';
+import {
+  confirmRemovalsSignal,
+  directorySyncWorkflowId,
+  syncNowSignal,
+  syncStatusQuery,
+  type DirectorySyncStatus,
+} from '../../workflows/sync/messages.js';
+import type { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import type { AppDeps } from '../app.js';
+import { requireOrgAdmin, requireSignedIn } from '../session.js';
+import type { Views } from '../views.js';
+import { CONNECTION, INTEGRATIONS } from '../paths.js';
+
+const usersQuery = z.object({
+  q: z.string().trim().max(100).optional(),
+  afterName: z.string().max(500).optional(),
+  afterId: z.uuid().optional(),
+  tab: z.enum(['groups', 'users']).optional(),
+});
+
+export type Pane = Awaited<ReturnType<ReturnType<typeof workspace>['pane']>>;
+
+/** Reads what the workspace pane shows; used by the pane's own endpoint and by the page. */
+export function workspace({ db, temporal }: Pick<AppDeps, 'db' | 'temporal'>) {
+  return {
+    async pane(connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>, tab: 'groups' | 'users' = 'groups', query?: string) {
+      const [summary, users, sync] = await Promise.all([
+        paneSummary(db, connection.id),
+        usersPage(db, connection.id, { query }),
+        temporal.workflow
+          .getHandle(directorySyncWorkflowId(connection.id))
+          .query(syncStatusQuery)
+          .catch((): DirectorySyncStatus | undefined => undefined),
+      ]);
+      return { connection, tab, query: query ?? '', ...summary, page: users.slice(0, USERS_PAGE), more: users.length > USERS_PAGE, sync };
+    },
+  };
+}
+
+export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
+  const { db, temporal, views, config } = deps;
+  const router = Router();
+  const data = workspace(deps);
+  const deny = (res: Response, status: 403 | 404, message: string) =>
+    res.status(status).send(views.render('error', { ...res.locals, title: status === 404 ? 'Not found' : 'Admins only', message }));
+  const admin = [requireSignedIn, requireOrgAdmin(db, deny)];
+  const connectionOf = async (res: Response, id: unknown) => {
+    const parsed = z.uuid().safeParse(id);
+    const connection = parsed.success ? await findConnection(db, res.locals.org!.id, parsed.data) : undefined;
+    if (!connection) deny(res, 404, 'There is nothing at this address.');
+    return connection;
+  };
+  const back = (req: { get: (name: string) => string | undefined }, res: Response, connectionId: string) => {
+    const target = `${INTEGRATIONS}?expand=${connectionId}`;
+    if (req.get('HX-Request')) res.set('HX-Redirect', target).status(204).end();
+    else res.redirect(303, target);
+  };
+
+  router.get(`${CONNECTION}/pane`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    const query = usersQuery.safeParse(req.query);
+    const options = query.success ? query.data : {};
+    res.send(views.render('partials/workspace-pane', { ...res.locals, pane: await data.pane(connection, options.tab, options.q) }));
+  });
+
+  // The All users tab: search and keyset paging, as a partial for htmx or a page of its own.
+  router.get(`${CONNECTION}/users`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    const parsed = usersQuery.safeParse(req.query);
+    if (!parsed.success) return res.status(422).send(views.render('partials/users-list', { ...res.locals, connection, page: [], more: false, query: '', error: 'Search for up to 100 characters of a name or email.' }));
+    const { q, afterName, afterId } = parsed.data;
+    const rows = await usersPage(db, connection.id, { query: q, after: afterId ? { name: afterName ?? '', id: afterId } : undefined });
+    res.send(views.render('partials/users-list', { ...res.locals, connection, page: rows.slice(0, USERS_PAGE), more: rows.length > USERS_PAGE, query: q ?? '', appending: afterId !== undefined }));
+  });
+
+  router.post(`${CONNECTION}/sync-now`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    await temporal.workflow.signalWithStart<typeof directorySyncWorkflow, []>('directorySyncWorkflow', {
+      workflowId: directorySyncWorkflowId(connection.id),
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id }],
+      signal: syncNowSignal,
+      signalArgs: [],
+      memo: { tenantName: connection.tenant_name },
+    });
+    await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Sync started for ${connection.tenant_name}.` });
+    back(req, res, connection.id);
+  });
+
+  router.post(`${CONNECTION}/confirm-removals`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    await temporal.workflow.getHandle(directorySyncWorkflowId(connection.id)).signal(confirmRemovalsSignal);
+    await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Removing ${connection.pending_removals} users on the next sync.` });
+    back(req, res, connection.id);
+  });
+
+  router.post(`${CONNECTION}/disconnect`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    await temporal.workflow
+      .getHandle(directorySyncWorkflowId(connection.id))
+      .terminate('Disconnected by an admin')
+      .catch(() => undefined); // not running: nothing to stop
+    await disconnectConnection(db, connection.id);
+    await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `${connection.tenant_name} was disconnected and its users removed from Hook.` });
+    back(req, res, connection.id);
+  });
+
+  return router;
+}
