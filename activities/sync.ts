@@ -61,8 +61,8 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       const record = async (outcome: GroupOutcome) => {
         await db
           .insertInto('sync_run_groups')
-          .values({ run_id: runId, group_id: groupId, status: outcome.status, display_name: outcome.displayName ?? null, member_count: outcome.memberCount ?? null, error: outcome.error ?? null, graph_requests: cursor.requests })
-          .onConflict((conflict) => conflict.columns(['run_id', 'group_id']).doUpdateSet({ status: outcome.status, display_name: outcome.displayName ?? null, member_count: outcome.memberCount ?? null, error: outcome.error ?? null, graph_requests: cursor.requests }))
+          .values({ run_id: runId, group_id: groupId, status: outcome.status, display_name: outcome.displayName ?? null, group_type: outcome.groupType ?? null, member_count: outcome.memberCount ?? null, error: outcome.error ?? null, graph_requests: cursor.requests })
+          .onConflict((conflict) => conflict.columns(['run_id', 'group_id']).doUpdateSet({ status: outcome.status, display_name: outcome.displayName ?? null, group_type: outcome.groupType ?? null, member_count: outcome.memberCount ?? null, error: outcome.error ?? null, graph_requests: cursor.requests }))
           .execute();
         return outcome;
       };
@@ -234,7 +234,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
             .updateTable('synced_groups')
             .set({
               ...(outcome.display_name ? { display_name: outcome.display_name } : {}),
-              ...(outcome.status === 'ok' ? { member_count: outcome.member_count, last_synced_at: now, last_error: null, missing_since: null } : {}),
+              ...(outcome.status === 'ok' ? { member_count: outcome.member_count, group_type: outcome.group_type, last_synced_at: now, last_error: null, missing_since: null } : {}),
               ...(outcome.status === 'failed' ? { last_error: outcome.error } : {}),
               ...(outcome.status === 'missing' ? { last_error: outcome.error, missing_since: sql<Date>`coalesce(missing_since, now())` } : {}),
             })

@@ -208,6 +208,7 @@ export interface SyncRunGroupsTable {
   group_id: string;
   status: 'ok' | 'failed' | 'missing';
   display_name: string | null;
+  group_type: string | null;
   member_count: number | null;
   error: string | null;
   graph_requests: ColumnType<number, number | undefined, number>;

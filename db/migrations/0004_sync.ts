@@ -77,6 +77,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('group_id', 'uuid', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('display_name', 'text')
+    .addColumn('group_type', 'text')
     .addColumn('member_count', 'integer')
     .addColumn('error', 'text')
     .addColumn('graph_requests', 'integer', (col) => col.notNull().defaultTo(0))

@@ -11,7 +11,8 @@ export async function paneSummary(db: Db, connectionId: string) {
     db
       .selectFrom('synced_groups as g')
       .leftJoin('entra_groups as e', (join) => join.onRef('e.connection_id', '=', 'g.connection_id').onRef('e.group_id', '=', 'g.group_id'))
-      .select(['g.group_id', 'g.display_name', 'g.member_count', 'g.last_synced_at', 'g.last_error', 'g.missing_since', 'e.group_type'])
+      .select(['g.group_id', 'g.display_name', 'g.member_count', 'g.last_synced_at', 'g.last_error', 'g.missing_since'])
+      .select(sql<string | null>`coalesce(g.group_type, e.group_type)`.as('group_type'))
       .where('g.connection_id', '=', connectionId)
       .orderBy(sql`lower(g.display_name)`)
       .execute(),

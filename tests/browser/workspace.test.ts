@@ -1,0 +1,97 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOrgBySlug } from '../../db/repositories/accounts.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
+import { generateTenant } from '../../emulator/generate.js';
+import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
+import { PASSWORD } from '../support/app.js';
+import { launchChromium, screenshot } from '../support/browser.js';
+import { startProductStack, type ProductStack } from '../support/stack.js';
+
+const TENANT = generateTenant({
+  seed: 9,
+  displayName: 'Litware Inc',
+  domain: 'litware.example',
+  users: 240,
+  groups: 6,
+  membersPerGroup: 60,
+  nestedShare: 0,
+  guestShare: 0.1,
+  disabledShare: 0.05,
+  sharedMailboxShare: 0.02,
+  hiddenShare: 0,
+  servicePrincipals: [{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }],
+});
+
+describe('in a real browser: the workspace pane after a sync', () => {
+  let stack: ProductStack;
+  let browser: Browser;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startProductStack({ prefix: 'pane', tenants: [TENANT] }), launchChromium()]);
+    const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
+    connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: TENANT.id, tenantName: 'Litware Inc', verifiedDomains: [] });
+    await stack.database.db
+      .insertInto('synced_groups')
+      .values(TENANT.groups!.slice(0, 3).map((group) => ({ connection_id: connectionId, group_id: group.id as string, display_name: group.displayName as string })))
+      .execute();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack.temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate().catch(() => undefined);
+    await stack.stop();
+  });
+
+  it('Sync now, then the Groups tab, All users (search, Show more), Authorized domains, and Disconnect', async () => {
+    const expected = new Set(TENANT.groups!.slice(0, 3).flatMap((group) => group.members as string[]));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.app.url}/sign-in`);
+    await page.getByLabel('Email').fill(stack.people.admin.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
+    const pane = page.getByRole('region', { name: 'Litware Inc workspace' });
+    expect(await pane.getByText('Not synced yet.').isVisible()).toBe(true);
+
+    await pane.getByRole('button', { name: 'Sync now' }).click();
+    await page.waitForURL(/expand=/);
+    // The status line polls while the sync runs, then shows the last run's counts.
+    await pane.getByText(/Last sync[\s\S]*added/).waitFor({ timeout: 30_000 });
+    await page.reload();
+    const counts = await pane.locator('.counts dd').allTextContents();
+    expect(counts[0]).toBe('3');
+    expect(Number(counts[1]!.replace(/,/g, ''))).toBe(expected.size);
+    expect(await pane.locator('.pane-groups tbody tr').count()).toBe(3);
+    expect(await pane.locator('.domain-list li').first().textContent()).toMatch(/litware\.example\s+\d+/);
+    await screenshot(page, 'pane-groups');
+
+    await pane.getByRole('link', { name: 'All users' }).click();
+    const list = page.locator('.user-list > li:not(.more)');
+    await list.first().waitFor();
+    expect(await list.count()).toBe(50);
+    await page.getByRole('link', { name: 'Show more' }).click();
+    await expect.poll(() => list.count()).toBe(100);
+    const ids = await page.locator('.user-list > li[data-user-id]').evaluateAll((items) => items.map((item) => item.getAttribute('data-user-id')));
+    expect(new Set(ids).size).toBe(100); // keyset paging: no user twice, none skipped
+    const names = await page.locator('.user-list .member-name').allTextContents();
+    await screenshot(page, 'pane-users');
+
+    const someone = names[3]!;
+    await page.getByPlaceholder('Search by name or email').fill(someone);
+    await expect.poll(async () => (await page.locator('.user-list .member-name').allTextContents()).every((name) => name.includes(someone))).toBe(true);
+
+    await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
+    await pane.getByText('Disconnect', { exact: true }).click();
+    await pane.getByRole('button', { name: 'Disconnect and remove users' }).click();
+    await page.waitForURL(/expand=/);
+    expect(await page.getByRole('status').first().textContent()).toContain('Litware Inc was disconnected and its users removed from Hook.');
+    expect(await page.locator('tr.directory-row').getByText('Disconnected').isVisible()).toBe(true);
+    await screenshot(page, 'pane-disconnected');
+    const remaining = await stack.database.db.selectFrom('directory_users').select('user_id').where('connection_id', '=', connectionId).where('removed_at', 'is', null).execute();
+    expect(remaining).toEqual([]);
+    await context.close();
+  });
+});
