@@ -1,0 +1,27 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../lib/paths.js';
+import { workflowsPath } from '../../worker/worker.js';
+
+const dir = path.join(projectRoot, 'tests', 'fixtures', 'histories');
+
+/**
+ * Today's workflow code must replay the histories that earlier code wrote (recorded with
+ * `npm run record-histories`): a non-deterministic change fails here, in CI, before it can
+ * break workflows that are running in production.
+ */
+describe('replaying recorded workflow histories', () => {
+  it('replays every history without a non-determinism error', async () => {
+    const files = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+    expect(files.map((name) => name.split('-')[0]).sort()).toEqual(['directorySyncWorkflow', 'groupSelectionWorkflow', 'onboardingWorkflow']);
+    const histories = await Promise.all(
+      files.map(async (name) => ({ workflowId: name, history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))) })),
+    );
+    const results: Array<{ workflowId: string; error?: unknown }> = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'ci' }, histories)) results.push(result);
+    expect(results.map((result) => [result.workflowId, result.error === undefined ? 'ok' : String(result.error)])).toEqual(files.map((name) => [name, 'ok']));
+  }, 120_000);
+});
