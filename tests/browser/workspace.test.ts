@@ -35,7 +35,7 @@ describe('in a real browser: the workspace pane after a sync', () => {
     connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: TENANT.id, tenantName: 'Litware Inc', verifiedDomains: [] });
     await stack.database.db
       .insertInto('synced_groups')
-      .values(TENANT.groups!.slice(0, 3).map((group) => ({ connection_id: connectionId, group_id: group.id as string, display_name: group.displayName as string })))
+      .values(TENANT.groups!.slice(0, 3).map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName })))
       .execute();
   });
   afterAll(async () => {
