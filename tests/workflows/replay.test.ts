@@ -22,6 +22,6 @@ describe('replaying recorded workflow histories', () => {
     );
     const results: Array<{ workflowId: string; error?: unknown }> = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'ci' }, histories)) results.push(result);
-    expect(results.map((result) => [result.workflowId, result.error === undefined ? 'ok' : String(result.error)])).toEqual(files.map((name) => [name, 'ok']));
+    expect(results.map((result) => [result.workflowId, result.error === undefined ? 'ok' : result.error instanceof Error ? result.error.message : 'failed'])).toEqual(files.map((name) => [name, 'ok']));
   }, 120_000);
 });
