@@ -11,7 +11,7 @@ import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { requestPreviewUpdate, saveSelectionUpdate, selectionStatusQuery } from '../../workflows/group-selection/messages.js';
 import { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
-import { consentGrantedSignal } from '../../workflows/onboarding/messages.js';
+import { consentAnsweredSignal } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import { directorySyncWorkflowId, syncNowSignal } from '../../workflows/sync/messages.js';
 import { createTestWorker } from '../support/app.js';
@@ -53,7 +53,7 @@ describe('record workflow histories', () => {
   it('records onboarding, group selection and one sync cycle', async () => {
     const orgId = await createOrgCommand(database.db, 'record-org', 'Record Org');
     const onboarding = await temporal.client.workflow.start(onboardingWorkflow, { workflowId: uniqueName('onboarding'), taskQueue: temporal.taskQueue, args: [{ orgId, accountId: stableId('someone') }] });
-    await onboarding.signal(consentGrantedSignal, { tenantId: DEMO_TENANT_ID });
+    await onboarding.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID });
     const { connectionId } = await onboarding.result();
     await save('onboardingWorkflow-connected', onboarding);
 

@@ -6,7 +6,7 @@ import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../e
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { FailureType } from '../../workflows/failures.js';
-import { consentFailedSignal, consentGrantedSignal, onboardingStatusQuery, type OnboardingInput } from '../../workflows/onboarding/messages.js';
+import { consentAnsweredSignal, onboardingStatusQuery, type OnboardingInput } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import { createTestWorker } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -60,7 +60,7 @@ describe('onboarding workflow: consent, verification, connection', () => {
   it('consent granted: verifies the tenant through MSAL and Graph and records the connection', async () => {
     const result = await onboard(async (handle) => {
       expect(await handle.query(onboardingStatusQuery)).toEqual({ stage: 'awaiting_consent' });
-      await handle.signal(consentGrantedSignal, { tenantId: DEMO_TENANT_ID });
+      await handle.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID });
     });
     expect(result).toMatchObject({ stage: 'connected', tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', connectionId: expect.any(String) });
     const rows = await listConnections(database.db, orgId);
@@ -71,7 +71,7 @@ describe('onboarding workflow: consent, verification, connection', () => {
 
   it('reconnecting the same tenant updates its row and never duplicates it', async () => {
     emulator.directory.findTenant(DEMO_TENANT_ID)!.tenant.displayName = 'Northwind Outfitters Ltd';
-    const result = await onboard((handle) => handle.signal(consentGrantedSignal, { tenantId: DEMO_TENANT_ID }));
+    const result = await onboard((handle) => handle.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID }));
     const rows = await listConnections(database.db, orgId);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.id).toBe(result.connectionId);
@@ -81,7 +81,7 @@ describe('onboarding workflow: consent, verification, connection', () => {
   it('consent denied: fails as ConsentDenied with Microsoft’s description, connects nothing', async () => {
     const before = await listConnections(database.db, orgId);
     const result = await onboard((handle) =>
-      handle.signal(consentFailedSignal, { error: 'access_denied', description: 'AADSTS65004: User declined to consent to access the app.' }),
+      handle.signal(consentAnsweredSignal, { error: 'access_denied', description: 'AADSTS65004: User declined to consent to access the app.' }),
     );
     expect(result).toEqual({
       stage: 'failed',
@@ -97,22 +97,22 @@ describe('onboarding workflow: consent, verification, connection', () => {
 
   it('token refused: a wrong secret fails as TokenRefused with its AADSTS code, without retrying', async () => {
     const since = emulator.log.lastSeq;
-    const result = await onboard((handle) => handle.signal(consentGrantedSignal, { tenantId: DEMO_TENANT_ID }), {}, 'a-wrong-secret-value');
+    const result = await onboard((handle) => handle.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID }), {}, 'a-wrong-secret-value');
     expect(result).toMatchObject({ stage: 'failed', failure: { type: FailureType.TokenRefused, detail: 'AADSTS7000215' } });
     const tokenCalls = emulator.log.since(since).filter((entry) => entry.host === 'login' && entry.path.endsWith('/token'));
     expect(tokenCalls.map((entry) => entry.status)).toEqual([401]);
   });
 
   it('Graph refused: consent without permissions fails as GraphRefused', async () => {
-    const result = await onboard((handle) => handle.signal(consentGrantedSignal, { tenantId: NO_ROLES_TENANT.id }));
+    const result = await onboard((handle) => handle.signal(consentAnsweredSignal, { tenantId: NO_ROLES_TENANT.id }));
     expect(result).toMatchObject({ stage: 'failed', tenantId: NO_ROLES_TENANT.id, failure: { type: FailureType.GraphRefused } });
     expect((await listConnections(database.db, orgId)).map((row) => row.tenant_id)).not.toContain(NO_ROLES_TENANT.id);
   });
 
   it('only the first consent answer counts (a replayed or late signal changes nothing)', async () => {
     const result = await onboard(async (handle) => {
-      await handle.signal(consentFailedSignal, { error: 'access_denied', description: 'declined' });
-      await handle.signal(consentGrantedSignal, { tenantId: DEMO_TENANT_ID });
+      await handle.signal(consentAnsweredSignal, { error: 'access_denied', description: 'declined' });
+      await handle.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID });
     });
     expect(result.stage).toBe('failed');
   });

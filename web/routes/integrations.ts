@@ -7,8 +7,7 @@ import { setCurrentOrg, setFlash, takeFlash } from '../../db/repositories/sessio
 import { adminConsentUrl } from '../../lib/entra-settings.js';
 import { FailureType } from '../../workflows/failures.js';
 import {
-  consentFailedSignal,
-  consentGrantedSignal,
+  consentAnsweredSignal,
   onboardingStatusQuery,
   onboardingWorkflowId,
   type OnboardingFailure,
@@ -96,13 +95,13 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
     await setCurrentOrg(db, session.idHash, request.org_id);
     const handle = temporal.workflow.getHandle(request.workflow_id);
     if (answer.error === undefined && answer.admin_consent?.toLowerCase() === 'true' && answer.tenant !== undefined) {
-      await handle.signal(consentGrantedSignal, { tenantId: answer.tenant });
+      await handle.signal(consentAnsweredSignal, { tenantId: answer.tenant });
       res.redirect(303, `${INTEGRATIONS}?onboarding=${encodeURIComponent(request.workflow_id)}`);
       return;
     }
     const error = answer.error ?? 'invalid_response';
     const description = answer.error_description ?? 'Microsoft sent no tenant and no error.';
-    await handle.signal(consentFailedSignal, { error, description });
+    await handle.signal(consentAnsweredSignal, { error, description });
     await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', message: firstLine(description), hint: CONSENT_HINT });
     res.redirect(303, INTEGRATIONS);
   });

@@ -35,9 +35,12 @@ export interface OnboardingStatus {
   failure?: OnboardingFailure;
 }
 
-// Signals: the consent callback fires and forgets; the browser is redirected either way.
-export const consentGrantedSignal = defineSignal<[{ tenantId: string }]>('consentGranted');
-export const consentFailedSignal = defineSignal<[{ error: string; description: string }]>('consentFailed');
+/** Microsoft's answer on the redirect: the tenant that consented, or the error it sent. */
+export type ConsentAnswer = { tenantId: string } | { error: string; description: string };
+
+// A signal: the consent callback fires and forgets; the browser is redirected either way.
+// One signal for both answers keeps them in arrival order (the first one counts).
+export const consentAnsweredSignal = defineSignal<[ConsentAnswer]>('consentAnswered');
 
 // Query: the Integrations page polls this small snapshot while verification runs.
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingStatus');

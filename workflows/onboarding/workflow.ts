@@ -1,9 +1,18 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import { directorySyncWorkflowId, reconnectedSignal } from '../sync/messages.js';
 import type { createOnboardingActivities } from '../../activities/onboarding.js';
 import { FailureType, NON_RETRYABLE } from '../failures.js';
 import {
-  consentFailedSignal,
-  consentGrantedSignal,
+  consentAnsweredSignal,
+  type ConsentAnswer,
   onboardingStatusQuery,
   type OnboardingFailure,
   type OnboardingInput,
@@ -25,13 +34,10 @@ const { saveConnection } = proxyActivities<Activities>({ startToCloseTimeout: '1
 /** Connect: wait for the admin's consent, verify the tenant, record the connection. */
 export async function onboardingWorkflow(input: OnboardingInput): Promise<OnboardingStatus> {
   const status: OnboardingStatus = { stage: 'awaiting_consent' };
-  let consent: { tenantId: string } | { error: string; description: string } | undefined;
+  let consent: ConsentAnswer | undefined;
 
-  setHandler(consentGrantedSignal, (granted) => {
-    consent ??= granted;
-  });
-  setHandler(consentFailedSignal, (failed) => {
-    consent ??= failed;
+  setHandler(consentAnsweredSignal, (answer) => {
+    consent ??= answer; // the first answer counts; a replayed callback changes nothing
   });
   setHandler(onboardingStatusQuery, () => status);
 
@@ -55,6 +61,13 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Onboar
     const tenant = await verifyTenant(consent.tenantId);
     status.tenantName = tenant.displayName;
     status.connectionId = await saveConnection(input.orgId, tenant);
+    // A reconnect: the connection's sync (if it runs) was waiting for consent; wake it up.
+    // Added after runs were recorded: patched() keeps their replay deterministic.
+    if (patched('signal-sync-on-reconnect')) {
+      await getExternalWorkflowHandle(directorySyncWorkflowId(status.connectionId))
+      .signal(reconnectedSignal)
+      .catch(() => undefined); // no sync yet: the first save starts it
+    }
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : error;
     if (cause instanceof ApplicationFailure && cause.type) {
