@@ -14,6 +14,8 @@ export interface DirectorySyncInput {
   maxRemovalShare?: number;
   /** How long a deleted group keeps its members before they are removed (default 7 days). */
   missingGraceMs?: number;
+  /** How long a group's read may go without a heartbeat before another worker takes it (1 minute). */
+  heartbeatTimeoutMs?: number;
 }
 
 /** What one run of the workflow carries into the next (continue-as-new). */

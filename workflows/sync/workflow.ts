@@ -32,12 +32,14 @@ const DEFAULT_INTERVAL_MS = 15 * 60 * 1000;
 const GROUP_CONCURRENCY = 8;
 
 // A group is retried with backoff while the others proceed; past its attempts it keeps its
-// last known members until the next cycle. Refusals a retry cannot fix are not retried.
-const { syncGroup } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+// last known members until the next cycle. Refusals a retry cannot fix are not retried. The
+// heartbeat timeout is how fast a dead worker's group moves to another worker.
+const groupActivities = (heartbeatTimeoutMs: number) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
 const { beginSyncRun, commitSyncRun, recordGroupFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumInterval: '1 minute' },
@@ -51,6 +53,7 @@ const REFUSALS: string[] = [FailureType.TokenRefused, FailureType.GraphRefused];
  * transaction. Continues as new after every cycle so the history stays small.
  */
 export async function directorySyncWorkflow(input: DirectorySyncInput, carried?: CarriedState): Promise<void> {
+  const { syncGroup } = groupActivities(input.heartbeatTimeoutMs ?? 60_000);
   const state: CarriedState = carried ?? { selectionVersion: 0, retryGroupIds: [], pending: null, confirmRemovals: false, needsReconnect: false, cycles: 0 };
   const interval = input.intervalMs ?? DEFAULT_INTERVAL_MS;
   let running = false;
