@@ -161,12 +161,15 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
 
     /** Hands the saved selection to the connection's sync workflow, starting it if needed. */
     async startSync(input: { orgId: string; connectionId: string; tenantId: string; version: number; retryGroupIds: string[] }): Promise<void> {
+      const connection = await db.selectFrom('entra_connections').select('tenant_name').where('id', '=', input.connectionId).executeTakeFirst();
       await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>('directorySyncWorkflow', {
         workflowId: directorySyncWorkflowId(input.connectionId),
         taskQueue: temporal.taskQueue,
         args: [{ orgId: input.orgId, connectionId: input.connectionId, tenantId: input.tenantId }],
         signal: selectionChangedSignal,
         signalArgs: [{ version: input.version, retryGroupIds: input.retryGroupIds }],
+        // The tenant's name for operators in the Temporal UI (a memo: not indexed, not searchable).
+        memo: { tenantName: connection?.tenant_name ?? input.tenantId },
       });
     },
   };

@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat, metricMeter } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
@@ -128,6 +128,9 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
           return record({ groupId, status: 'ok', displayName, memberCount: Number(staged.n), groupType: groupType(group) });
         });
       } catch (error) {
+        if (error instanceof ApplicationFailure && error.type === FailureType.GraphThrottled) {
+          metricMeter.createCounter('hook_sync_graph_throttled', 'responses', 'Graph 429s that outlasted the client retries').add(1);
+        }
         if (error instanceof ApplicationFailure && error.nonRetryable) {
           return record({ groupId, status: 'failed', error: error.message, failureType: (error.type ?? FailureType.EntraUnavailable) as GroupOutcome['failureType'] });
         }
@@ -263,6 +266,11 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
           .execute();
         await trx.deleteFrom('sync_staged_members').where('run_id', '=', runId).execute();
         await trx.deleteFrom('sync_staged_users').where('run_id', '=', runId).execute();
+        // Sync counters beside Temporal's own worker metrics (Prometheus, WORKER_METRICS_PORT).
+        metricMeter.createCounter('hook_sync_users_added', 'users', 'Users added by sync runs').add(usersAdded);
+        metricMeter.createCounter('hook_sync_users_removed', 'users', 'Users removed by sync runs').add(usersRemoved);
+        metricMeter.createCounter('hook_sync_groups_failed', 'groups', 'Groups a sync run could not read').add(groupsFailed);
+        metricMeter.createCounter('hook_sync_graph_requests', 'requests', 'Graph requests made by sync runs').add(graphRequests);
         return { usersAdded, usersUpdated, usersRemoved, groupsOk, groupsFailed, pendingRemovals, status };
       });
     },

@@ -106,7 +106,12 @@ try {
 
   // Signals are handled above, so the worker is shut down in order rather than by the Runtime.
   // The SDK logs bundling and worker state at info; on a laptop only its warnings matter.
-  Runtime.install({ shutdownSignals: [], logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })),
+    telemetryOptions:
+      config.WORKER_METRICS_PORT === undefined ? undefined : { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } },
+  });
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'client connection', stop: () => connection.close() });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
