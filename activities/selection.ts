@@ -17,8 +17,8 @@ const SAMPLE_SIZE = 10;
 export interface SelectionDeps {
   db: Db;
   entra: EntraClients;
-  /** For handing a saved selection to the sync workflow (signal-with-start). */
-  temporal: { client: TemporalClient; taskQueue: string };
+  /** For handing a saved selection to the sync workflow (signal-with-start), with its settings. */
+  temporal: { client: TemporalClient; taskQueue: string; sync?: { intervalMs: number; maxRemovalShare: number; missingGraceMs: number } };
 }
 
 const memberSchema = z.object({
@@ -165,7 +165,7 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
       await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>('directorySyncWorkflow', {
         workflowId: directorySyncWorkflowId(input.connectionId),
         taskQueue: temporal.taskQueue,
-        args: [{ orgId: input.orgId, connectionId: input.connectionId, tenantId: input.tenantId }],
+        args: [{ orgId: input.orgId, connectionId: input.connectionId, tenantId: input.tenantId, ...temporal.sync }],
         signal: selectionChangedSignal,
         signalArgs: [{ version: input.version, retryGroupIds: input.retryGroupIds }],
         // The tenant's name for operators in the Temporal UI (a memo: not indexed, not searchable).

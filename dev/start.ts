@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { loadConfigOrExit } from '../lib/config.js';
+import { loadConfigOrExit, syncSettings } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
@@ -121,7 +121,7 @@ try {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra: createEntraClients(entraSettings), temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE } },
+    deps: { db, entra: createEntraClients(entraSettings), temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sync: syncSettings(config) } },
   });
   const workerRun = worker.run();
   workerRun.catch((error: unknown) => {

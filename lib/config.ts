@@ -32,6 +32,21 @@ const schema = z.object({
   ENTRA_CLIENT_SECRET: z.string().min(8, 'the client secret value of the Entra app registration').optional(),
   ENTRA_LOGIN_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as login.microsoftonline.com').default('login.microsoftonline.com'),
   ENTRA_GRAPH_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as graph.microsoft.com').default('graph.microsoft.com'),
+  SYNC_INTERVAL_MINUTES: z.coerce
+    .number({ error: 'a number of minutes between 1 and 1440' })
+    .min(1, 'a number of minutes between 1 and 1440')
+    .max(1440, 'a number of minutes between 1 and 1440')
+    .default(15),
+  SYNC_MAX_REMOVAL_PERCENT: z.coerce
+    .number({ error: 'a percentage between 0 and 100' })
+    .min(0, 'a percentage between 0 and 100')
+    .max(100, 'a percentage between 0 and 100')
+    .default(20),
+  SYNC_MISSING_GROUP_GRACE_HOURS: z.coerce
+    .number({ error: 'a number of hours between 0 and 8760' })
+    .min(0, 'a number of hours between 0 and 8760')
+    .max(8760, 'a number of hours between 0 and 8760')
+    .default(168),
   PREVIEW_BUDGET_SECONDS: z.coerce
     .number({ error: 'a number of seconds between 1 and 300' })
     .min(1, 'a number of seconds between 1 and 300')
@@ -92,4 +107,13 @@ export function loadConfigOrExit<K extends keyof Config>(...required: K[]): Conf
 
 function truncate(value: string): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}
+
+/** The sync workflow's settings from the configuration (every start passes them). */
+export function syncSettings(config: Config) {
+  return {
+    intervalMs: config.SYNC_INTERVAL_MINUTES * 60_000,
+    maxRemovalShare: config.SYNC_MAX_REMOVAL_PERCENT / 100,
+    missingGraceMs: config.SYNC_MISSING_GROUP_GRACE_HOURS * 3_600_000,
+  };
 }

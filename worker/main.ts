@@ -4,7 +4,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { createDb } from '../db/client.js';
 import { entraSettingsFromConfig } from '../lib/entra-settings.js';
-import { loadConfigOrExit } from '../lib/config.js';
+import { loadConfigOrExit, syncSettings } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { bundlePath } from './build-bundle.js';
@@ -36,7 +36,11 @@ const db = createDb(config.DATABASE_URL);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 // Activities hand saved selections to the sync workflow through an ordinary client.
 const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const temporal = { client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE };
+const temporal = {
+  client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  sync: syncSettings(config),
+};
 try {
   const worker = await createWorker({
     connection,

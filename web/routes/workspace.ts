@@ -11,6 +11,7 @@ import {
   type DirectorySyncStatus,
 } from '../../workflows/sync/messages.js';
 import type { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import { syncSettings } from '../../lib/config.js';
 import type { AppDeps } from '../app.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
@@ -86,7 +87,7 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     await temporal.workflow.signalWithStart<typeof directorySyncWorkflow, []>('directorySyncWorkflow', {
       workflowId: directorySyncWorkflowId(connection.id),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id }],
+      args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, ...syncSettings(config) }],
       signal: syncNowSignal,
       signalArgs: [],
       memo: { tenantName: connection.tenant_name },
