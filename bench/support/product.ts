@@ -30,7 +30,11 @@ export interface BenchProduct {
  */
 export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchProduct> {
   const stops: Array<() => Promise<unknown>> = [];
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already (by a caller that wants, say, Prometheus metrics): use it as it is.
+  }
   const binary = await findOrInstallTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH || undefined, toolsDir, log: (line) => console.error(line) });
   const server = await startTemporalDevServer({ binary, port: await freePort(), namespace: 'default' });
   stops.push(server.stop);

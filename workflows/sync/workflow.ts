@@ -2,13 +2,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
   allHandlersFinished,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createSyncActivities } from '../../activities/sync.js';
 import { FailureType, NON_RETRYABLE } from '../failures.js';
@@ -149,6 +150,7 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   upsertMemo({ lastRun: state.lastRun });
 
   // Signals that arrived during the cycle are carried over in `state`; the next run serves them.
+  // The memo (tenant name, last run) goes along, so operators see it on the newest run.
   await condition(allHandlersFinished);
-  await continueAsNew<typeof directorySyncWorkflow>(input, state);
+  await makeContinueAsNewFunc<typeof directorySyncWorkflow>({ memo: { ...workflowInfo().memo, lastRun: state.lastRun } })(input, state);
 }
