@@ -104,6 +104,22 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     expect((await outsider.request(`${PREVIEW}?connection=${connectionId}`)).status).toBe(404);
   });
 
+  it('the pane’s actions refuse a member (403) and another org’s admin (404), and change nothing', async () => {
+    const member = new Browser(stack.app.url);
+    await member.signIn(stack.people.member.email);
+    await member.request('/org/settings/integrations'); // a page, for a CSRF token
+    const outsider = new Browser(stack.app.url);
+    await outsider.signIn(stack.people.outsider.email);
+    await outsider.request('/org/settings/integrations');
+    for (const action of ['sync-now', 'confirm-removals', 'disconnect']) {
+      expect((await member.post(`/org/settings/integrations/connections/${connectionId}/${action}`)).status).toBe(403);
+      expect((await outsider.post(`/org/settings/integrations/connections/${connectionId}/${action}`)).status).toBe(404);
+    }
+    expect((await outsider.request(`/org/settings/integrations/connections/${connectionId}/users?q=a`)).status).toBe(404);
+    const connection = await stack.database.db.selectFrom('entra_connections').select('status').where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(connection.status).toBe('connected');
+  });
+
   it('search finds groups by name across the tenant', async () => {
     await picker();
     const results = await admin.request(`${GROUPS}/search?connection=${connectionId}&q=board`, { headers: { 'HX-Request': 'true' } });
