@@ -10,6 +10,7 @@ import type { directorySyncWorkflow } from '../workflows/sync/workflow.js';
 import type { EntraClients } from './graph/clients.js';
 import { firstGroups, groupType, searchGroupsByName, type GraphGroup } from './graph/groups.js';
 import { memberCounts } from './graph/member-counts.js';
+import { graphUserSchema, isGuest, isSharedMailbox, USER_SELECT } from './graph/users.js';
 
 export const PICKER_LIMIT = 1_000;
 const SAMPLE_SIZE = 10;
@@ -21,16 +22,7 @@ export interface SelectionDeps {
   temporal: { client: TemporalClient; taskQueue: string; sync?: { intervalMs: number; maxRemovalShare: number; missingGraceMs: number } };
 }
 
-const memberSchema = z.object({
-  id: z.string(),
-  displayName: z.string().nullable().optional(),
-  mail: z.string().nullable().optional(),
-  userPrincipalName: z.string().nullable().optional(),
-  userType: z.string().nullable().optional(),
-  accountEnabled: z.boolean().nullable().optional(),
-  creationType: z.string().nullable().optional(),
-});
-const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(memberSchema) });
+const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(graphUserSchema) });
 
 
 export function createSelectionActivities({ db, entra, temporal }: SelectionDeps) {
@@ -102,7 +94,7 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
               .api(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`)
               .header('ConsistencyLevel', 'eventual')
               .query({ $count: 'true' })
-              .select('id,displayName,mail,userPrincipalName,userType,accountEnabled,creationType')
+              .select(USER_SELECT)
               .top(SAMPLE_SIZE)
               .get(),
           ),
@@ -118,10 +110,9 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
         id: user.id,
         displayName: user.displayName ?? null,
         email: user.mail ?? user.userPrincipalName ?? null,
-        guest: user.userType === 'Guest' || user.creationType === 'Invitation' || (user.userPrincipalName ?? '').includes('#EXT#'),
+        guest: isGuest(user),
         disabled: user.accountEnabled === false,
-        // A disabled account with a mailbox is most often a shared mailbox or a service account.
-        sharedMailbox: user.accountEnabled === false && Boolean(user.mail),
+        sharedMailbox: isSharedMailbox(user),
       }));
       await recordSample(db, { connectionId, previewId, groupId, status: 'ok', total: page['@odata.count'] ?? members.length, members, error: null });
       return 'ok';

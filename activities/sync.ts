@@ -6,22 +6,9 @@ import { FailureType } from '../workflows/failures.js';
 import type { CommitOptions, CommitResult, GroupOutcome } from '../workflows/sync/messages.js';
 import type { EntraClients } from './graph/clients.js';
 import { groupSchema, groupType } from './graph/groups.js';
+import { graphUserSchema, isGuest, USER_SELECT } from './graph/users.js';
 
-const USER_SELECT = 'id,displayName,mail,userPrincipalName,userType,accountEnabled,creationType';
-const memberPageSchema = z.object({
-  value: z.array(
-    z.object({
-      id: z.string(),
-      displayName: z.string().nullable().optional(),
-      mail: z.string().nullable().optional(),
-      userPrincipalName: z.string().nullable().optional(),
-      userType: z.string().nullable().optional(),
-      accountEnabled: z.boolean().nullable().optional(),
-      creationType: z.string().nullable().optional(),
-    }),
-  ),
-  '@odata.nextLink': z.string().optional(),
-});
+const memberPageSchema = z.object({ value: z.array(graphUserSchema), '@odata.nextLink': z.string().optional() });
 
 interface Cursor {
   nextLink?: string;
@@ -96,7 +83,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
                     user_principal_name: user.userPrincipalName ?? null,
                     user_type: user.userType ?? null,
                     account_enabled: user.accountEnabled ?? null,
-                    is_guest: user.userType === 'Guest' || user.creationType === 'Invitation' || (user.userPrincipalName ?? '').includes('#EXT#'),
+                    is_guest: isGuest(user),
                   })),
                 )
                 .onConflict((conflict) => conflict.columns(['run_id', 'user_id']).doNothing())

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+function between(min: number, max: number, what: string) {
+  const expected = `${what} between ${min} and ${max}`;
+  return z.coerce.number({ error: expected }).min(min, expected).max(max, expected);
+}
+
 function port(expected: string) {
   return z.coerce.number({ error: expected }).int(expected).min(1, expected).max(65535, expected);
 }
@@ -32,26 +37,10 @@ const schema = z.object({
   ENTRA_CLIENT_SECRET: z.string().min(8, 'the client secret value of the Entra app registration').optional(),
   ENTRA_LOGIN_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as login.microsoftonline.com').default('login.microsoftonline.com'),
   ENTRA_GRAPH_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as graph.microsoft.com').default('graph.microsoft.com'),
-  SYNC_INTERVAL_MINUTES: z.coerce
-    .number({ error: 'a number of minutes between 1 and 1440' })
-    .min(1, 'a number of minutes between 1 and 1440')
-    .max(1440, 'a number of minutes between 1 and 1440')
-    .default(15),
-  SYNC_MAX_REMOVAL_PERCENT: z.coerce
-    .number({ error: 'a percentage between 0 and 100' })
-    .min(0, 'a percentage between 0 and 100')
-    .max(100, 'a percentage between 0 and 100')
-    .default(20),
-  SYNC_MISSING_GROUP_GRACE_HOURS: z.coerce
-    .number({ error: 'a number of hours between 0 and 8760' })
-    .min(0, 'a number of hours between 0 and 8760')
-    .max(8760, 'a number of hours between 0 and 8760')
-    .default(168),
-  PREVIEW_BUDGET_SECONDS: z.coerce
-    .number({ error: 'a number of seconds between 1 and 300' })
-    .min(1, 'a number of seconds between 1 and 300')
-    .max(300, 'a number of seconds between 1 and 300')
-    .default(20),
+  SYNC_INTERVAL_MINUTES: between(1, 1440, 'a number of minutes').default(15),
+  SYNC_MAX_REMOVAL_PERCENT: between(0, 100, 'a percentage').default(20),
+  SYNC_MISSING_GROUP_GRACE_HOURS: between(0, 8760, 'a number of hours').default(168),
+  PREVIEW_BUDGET_SECONDS: between(1, 300, 'a number of seconds').default(20),
   DATA_DIR: z.string().min(1, 'a folder for the state of npm start').optional(),
   DEV_POSTGRES_PORT: port('the port for the embedded PostgreSQL of npm start').default(54329),
   DEV_TEMPORAL_PORT: port('the gRPC port for the Temporal dev server of npm start (its UI uses this + 1000)').default(7233),

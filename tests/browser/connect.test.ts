@@ -1,8 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTenant, hookApplication } from '../../emulator/demo.js';
-import { PASSWORD } from '../support/app.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 
@@ -27,16 +26,7 @@ describe('in a real browser: Connect Hook to Entra', () => {
     await stack.stop();
   });
 
-  async function signIn() {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    await page.goto(`${stack.app.url}/sign-in`);
-    await page.getByLabel('Email').fill(stack.people.admin.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/org\/settings\/integrations/);
-    return page;
-  }
+  const signIn = () => signedInPage(browser, stack.app.url, stack.people.admin.email);
 
   it('Cancel on the consent page lands on Integrations with a toast, and connects nothing', async () => {
     const page = await signIn();

@@ -5,8 +5,7 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
-import { PASSWORD } from '../support/app.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 
 // 150 groups: enough for "Select all" to pass the 100-group heads-up.
@@ -44,12 +43,8 @@ describe('in a real browser: pick groups, preview, save', () => {
   const counter = (page: Page) => page.locator('#selected-count').textContent();
 
   it('counter, Select all, the heads-up past 100, search, preview, save, and the confirmation when unsyncing', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(`${stack.app.url}/sign-in`);
-    await page.getByLabel('Email').fill(stack.people.admin.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const page = await signedInPage(browser, stack.app.url, stack.people.admin.email);
+    const context = page.context();
     await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
     await page.getByRole('link', { name: 'Manage groups' }).click();
     await page.getByRole('heading', { name: 'Select groups to sync' }).waitFor();

@@ -5,8 +5,7 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
-import { PASSWORD } from '../support/app.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 
 const TENANT = generateTenant({
@@ -46,12 +45,8 @@ describe('in a real browser: the workspace pane after a sync', () => {
 
   it('Sync now, then the Groups tab, All users (search, Show more), Authorized domains, and Disconnect', async () => {
     const expected = new Set(TENANT.groups!.slice(0, 3).flatMap((group) => group.members as string[]));
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(`${stack.app.url}/sign-in`);
-    await page.getByLabel('Email').fill(stack.people.admin.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const page = await signedInPage(browser, stack.app.url, stack.people.admin.email);
+    const context = page.context();
     await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
     const pane = page.getByRole('region', { name: 'Litware Inc workspace' });
     expect(await pane.getByText('Not synced yet.').isVisible()).toBe(true);
