@@ -37,6 +37,7 @@ const faults = z
     rate504: z.number().min(0).max(1),
     throttling: z.boolean(),
     budgetFactor: z.number().positive().max(100),
+    deltaTokenLifetimeSeconds: z.number().int().min(1).max(30 * 24 * 60 * 60),
     rules: z.array(
       z.object({
         path: z.string().min(1),

@@ -39,6 +39,11 @@ export class TenantDirectory {
     return this.tenant.id;
   }
 
+  /** The change log's last position: a delta round covers the changes after its start up to this. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   /** Graph's throttling tier: S (< 50 users), M (50–500), L (> 500). */
   get size(): 'S' | 'M' | 'L' {
     return this.users.size < 50 ? 'S' : this.users.size <= 500 ? 'M' : 'L';
@@ -124,7 +129,11 @@ export class TenantDirectory {
   deleteGroup(groupId: string): void {
     this.requireGroup(groupId);
     this.groups.delete(groupId);
-    for (const other of this.groups.values()) other.members = other.members.filter((id) => id !== groupId);
+    for (const other of this.groups.values()) {
+      if (!other.members.includes(groupId)) continue;
+      other.members = other.members.filter((id) => id !== groupId);
+      this.record('group', other.id, 'membersRemoved', [groupId]);
+    }
     this.groupsByName = undefined;
     this.membershipChanged();
     this.record('group', groupId, 'deleted');
@@ -145,7 +154,11 @@ export class TenantDirectory {
 
   deleteUser(userId: string): void {
     if (!this.users.delete(userId)) throw new NotFound(`no user ${userId}`);
-    for (const group of this.groups.values()) group.members = group.members.filter((id) => id !== userId);
+    for (const group of this.groups.values()) {
+      if (!group.members.includes(userId)) continue;
+      group.members = group.members.filter((id) => id !== userId);
+      this.record('group', group.id, 'membersRemoved', [userId]);
+    }
     this.membershipChanged();
     this.record('user', userId, 'deleted');
   }

@@ -21,6 +21,8 @@ export interface FaultSettings {
   /** Multiplies the documented budget (tests use a small one). */
   budgetFactor: number;
   rules: FaultRule[];
+  /** How long delta tokens stay valid (Graph: 7 days for directory objects). */
+  deltaTokenLifetimeSeconds: number;
 }
 
 export const defaultFaults = (): FaultSettings => ({
@@ -31,6 +33,7 @@ export const defaultFaults = (): FaultSettings => ({
   throttling: true,
   budgetFactor: 1,
   rules: [],
+  deltaTokenLifetimeSeconds: 7 * 24 * 60 * 60,
 });
 
 export type InjectedFault = { status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number } | undefined;

@@ -4,6 +4,7 @@ import type { AppRole, Group, User } from '../model.js';
 import type { RequestLog } from '../request-log.js';
 import { resourceUnits, type ResourceUnitThrottle } from '../throttle.js';
 import type { AccessToken, TokenIssuer } from '../tokens.js';
+import { deltaResponse } from './delta.js';
 import { listResponse, parseSelect } from './query.js';
 import {
   badRequest,
@@ -151,6 +152,11 @@ export class GraphService {
       if (id === undefined) return ok({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization', value: [organization] });
       if (id.toLowerCase() !== tenant.id.toLowerCase()) return notFound(id, clientRequestId);
       return ok({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization/$entity', ...organization });
+    }
+
+    if ((root === 'groups' || root === 'users') && (id === 'delta' || id === 'microsoft.graph.delta') && relation === undefined) {
+      if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
+      return deltaResponse(root, tenant, request.query, baseUrl, this.faults.deltaTokenLifetimeSeconds * 1000, request.headers);
     }
 
     if (root === 'groups') {

@@ -1,0 +1,166 @@
+import type { TenantDirectory } from '../directory.js';
+import { FilterError, parseFilter, type Filter } from '../odata-filter.js';
+import { badRequest, graphError, ok, unsupportedQuery, type GraphResponse } from './respond.js';
+import { GROUP_PROPERTIES, USER_PROPERTIES, groupJson, userJson } from './serialize.js';
+
+type Kind = 'groups' | 'users';
+
+interface DeltaState {
+  kind: Kind;
+  /** Change-log position the round starts from; 0 with `initial` for a first (full) round. */
+  since: number;
+  /** Change-log position this round ends at (the next deltaLink's start). */
+  until: number;
+  initial: boolean;
+  offset: number;
+  select: string[] | null;
+  ids: string[] | null;
+  issuedAt: number;
+}
+
+const PAGE = { groups: 100, users: 200 };
+const MAX_FILTER_IDS = 50;
+
+const encode = (state: DeltaState) => Buffer.from(JSON.stringify(state)).toString('base64url');
+function decode(token: string, kind: Kind): DeltaState | undefined {
+  try {
+    const state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as DeltaState;
+    return state.kind === kind && typeof state.since === 'number' ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `/groups/delta` and `/users/delta` over a tenant's change log: a first round lists everything
+ * (groups with `members@delta`), paged by `$skiptoken`, ending in an `@odata.deltaLink`; a later
+ * round from a `$deltatoken` lists what changed since, with `@removed` for what went away.
+ * Options are given on the first call only and carried in the tokens. Tokens expire.
+ */
+export function deltaResponse(
+  kind: Kind,
+  tenant: TenantDirectory,
+  query: URLSearchParams,
+  baseUrl: string,
+  tokenLifetimeMs: number,
+  headers: Record<string, string | undefined>,
+): GraphResponse {
+  const clientRequestId = headers['client-request-id'];
+  // `Prefer: odata.maxpagesize=N` shrinks pages (an emulator convenience for paging tests).
+  const preferred = Number(/odata\.maxpagesize=(\d+)/.exec(headers.prefer ?? '')?.[1]);
+  const pageSize = Number.isInteger(preferred) && preferred > 0 ? Math.min(preferred, PAGE[kind]) : PAGE[kind];
+  const now = Date.now();
+  const skipToken = query.get('$skiptoken');
+  const deltaToken = query.get('$deltatoken') ?? query.get('$deltaToken');
+  let state: DeltaState;
+  if (skipToken !== null || (deltaToken !== null && deltaToken !== 'latest')) {
+    const decoded = decode((skipToken ?? deltaToken)!, kind);
+    if (!decoded) return badRequest('Invalid or malformed delta token.', clientRequestId);
+    if (now - decoded.issuedAt > tokenLifetimeMs) {
+      const restart = `${baseUrl}/${kind}/delta`;
+      return { ...graphError(410, 'syncStateNotFound', 'The sync state is no longer available (the delta token expired). Please resync from scratch.', clientRequestId, { Location: restart }) };
+    }
+    state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: tenant.lastSeq, initial: false, offset: 0, issuedAt: now };
+  } else {
+    let select = query.get('$select')?.split(',').map((name) => name.trim()).filter(Boolean) ?? null;
+    // `$expand=members` (as in Graph's own walkthrough) asks for members@delta like `$select=members`.
+    if (kind === 'groups' && select !== null && /(^|,)\s*members\b/.test(query.get('$expand') ?? '')) select = [...select, 'members'];
+    const allowed = kind === 'groups' ? new Set([...GROUP_PROPERTIES, 'members']) : USER_PROPERTIES;
+    const unknown = select?.find((name) => !allowed.has(name));
+    if (unknown) return badRequest(`Could not find a property named '${unknown}' on type 'microsoft.graph.${kind === 'groups' ? 'group' : 'user'}'.`, clientRequestId);
+    if (query.has('$top') || query.has('$orderby')) return unsupportedQuery(`$top and $orderby are not supported on ${kind} delta.`, clientRequestId);
+    let ids: string[] | null = null;
+    const filter = query.get('$filter');
+    if (filter !== null) {
+      try {
+        ids = idList(parseFilter(filter).filter);
+      } catch (error) {
+        return unsupportedQuery(error instanceof FilterError ? error.message : 'Unsupported filter.', clientRequestId);
+      }
+      if (ids.length > MAX_FILTER_IDS) return unsupportedQuery(`The $filter on delta may name at most ${MAX_FILTER_IDS} ids.`, clientRequestId);
+    }
+    state = { kind, since: 0, until: tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now };
+    if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
+  }
+
+  const items = state.initial ? snapshot(kind, tenant, state) : changes(kind, tenant, state);
+  const slice = items.slice(state.offset, state.offset + pageSize);
+  const next = state.offset + pageSize < items.length ? { ...state, offset: state.offset + pageSize } : undefined;
+  return page(kind, next ?? state, slice, baseUrl, next !== undefined);
+}
+
+function page(kind: Kind, state: DeltaState, value: unknown[], baseUrl: string, more = false): GraphResponse {
+  const select = state.select ? `(${state.select.join(',')})` : '';
+  const body: Record<string, unknown> = { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${kind}${select}` };
+  if (more) body['@odata.nextLink'] = `${baseUrl}/${kind}/delta?$skiptoken=${encode(state)}`;
+  else body['@odata.deltaLink'] = `${baseUrl}/${kind}/delta?$deltatoken=${encode({ ...state, offset: 0 })}`;
+  body.value = value;
+  return ok(body);
+}
+
+/** `id eq 'a' or id eq 'b'` (or `id in (…)`): the only filter delta queries accept. */
+function idList(filter: Filter): string[] {
+  if (filter.op === 'or') return [...idList(filter.left), ...idList(filter.right)];
+  if (filter.op === 'eq' && filter.property === 'id' && typeof filter.value === 'string') return [filter.value];
+  if (filter.op === 'in' && filter.property === 'id') return filter.values.filter((value): value is string => typeof value === 'string');
+  throw new FilterError("Delta queries filter on ids only: id eq '…' or id eq '…'.");
+}
+
+const wantsMembers = (state: DeltaState) => state.select === null || state.select.includes('members');
+const selected = (state: DeltaState) => state.select?.filter((name) => name !== 'members');
+const inScope = (state: DeltaState, id: string) => state.ids === null || state.ids.includes(id);
+
+function memberRef(tenant: TenantDirectory, id: string) {
+  const object = tenant.object(id);
+  return { '@odata.type': `#microsoft.graph.${object?.kind ?? 'user'}`, id };
+}
+
+function groupEntry(tenant: TenantDirectory, groupId: string, state: DeltaState, members?: Array<Record<string, unknown>>) {
+  const group = tenant.groups.get(groupId)!;
+  const select = selected(state);
+  const entry: Record<string, unknown> = { ...groupJson(group, select && select.length > 0 ? [...select, 'id'] : undefined) };
+  // A group without members carries no members@delta at all.
+  if (wantsMembers(state) && members !== undefined && members.length > 0) entry['members@delta'] = members;
+  return entry;
+}
+
+function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
+  if (kind === 'users') {
+    const select = state.select && state.select.length > 0 ? [...state.select, 'id'] : undefined;
+    return [...tenant.users.values()].filter((user) => inScope(state, user.id)).map((user) => userJson(user, select));
+  }
+  return tenant
+    .sortedGroups()
+    .filter((group) => inScope(state, group.id))
+    .map((group) => groupEntry(tenant, group.id, state, group.members.map((id) => memberRef(tenant, id))));
+}
+
+function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
+  const entries = tenant.changes.filter((change) => change.seq > state.since && change.seq <= state.until && change.objectType === (kind === 'groups' ? 'group' : 'user'));
+  const touched = new Map<string, { deleted: boolean; members: Map<string, 'added' | 'removed'> }>();
+  for (const change of entries) {
+    if (!inScope(state, change.id)) continue;
+    const slot = touched.get(change.id) ?? { deleted: false, members: new Map() };
+    if (change.change === 'deleted') slot.deleted = true;
+    if (change.change === 'created') slot.deleted = false;
+    for (const member of change.memberIds ?? []) slot.members.set(member, change.change === 'membersRemoved' ? 'removed' : 'added');
+    if (change.change === 'created' && kind === 'groups') for (const member of tenant.groups.get(change.id)?.members ?? []) slot.members.set(member, 'added');
+    touched.set(change.id, slot);
+  }
+  const result: unknown[] = [];
+  for (const [id, slot] of touched) {
+    const exists = kind === 'groups' ? tenant.groups.has(id) : tenant.users.has(id);
+    if (slot.deleted || !exists) {
+      result.push({ id, '@removed': { reason: 'deleted' } });
+      continue;
+    }
+    if (kind === 'users') {
+      const select = state.select && state.select.length > 0 ? [...state.select, 'id'] : undefined;
+      result.push(userJson(tenant.users.get(id)!, select));
+      continue;
+    }
+    const members = [...slot.members].map(([member, how]) => (how === 'removed' ? { ...memberRef(tenant, member), '@removed': { reason: 'deleted' } } : memberRef(tenant, member)));
+    result.push(groupEntry(tenant, id, state, members));
+  }
+  return result;
+}

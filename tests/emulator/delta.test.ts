@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID } from '../../emulator/demo.js';
+import { stableId } from '../../emulator/ids.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { projectRoot } from '../../lib/paths.js';
+import { call, startTestEmulator } from '../support/emulator.js';
+
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(projectRoot, 'tests', 'fixtures', 'graph', name), 'utf8')) as unknown;
+const group = (key: string) => stableId('northwind', 'group', key);
+const user = (name: string) => stableId('northwind', 'user', name);
+
+/** Fixture keys present in ours with the same value types; arrays by their first element. */
+function expectShape(actual: unknown, expected: unknown, where = '$'): void {
+  if (expected === null || actual === null) return;
+  if (Array.isArray(expected)) {
+    expect(Array.isArray(actual), `${where} should be an array`).toBe(true);
+    if (expected.length > 0 && (actual as unknown[]).length > 0) expectShape((actual as unknown[])[0], expected[0], `${where}[0]`);
+    return;
+  }
+  if (typeof expected === 'object') {
+    for (const key of Object.keys(expected)) {
+      expect(actual as object, `${where} should have ${key}`).toHaveProperty([key]);
+      expectShape((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${where}.${key}`);
+    }
+    return;
+  }
+  expect(typeof actual, `${where} type`).toBe(typeof expected);
+}
+
+describe('delta queries: /groups/delta and /users/delta', () => {
+  let emulator: RunningEmulator;
+  let token: string;
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    token = (
+      await call(emulator, `/${DEMO_TENANT_ID}/oauth2/v2.0/token`, {
+        method: 'POST',
+        form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
+      })
+    ).json.access_token as string;
+  });
+  afterAll(() => emulator.close());
+
+  const get = (url: string, headers: Record<string, string> = {}) => {
+    const target = new URL(url, emulator.httpsUrl);
+    return call(emulator, `${target.pathname}${target.search}`, { token, headers });
+  };
+  /** Follows nextLinks to the deltaLink; returns every page. */
+  async function round(first: string, headers: Record<string, string> = {}) {
+    const pages = [];
+    for (let url: string | undefined = first; url; ) {
+      const page = await get(url, headers);
+      expect(page.status).toBe(200);
+      pages.push(page.json);
+      url = page.json['@odata.nextLink'] as string | undefined;
+    }
+    return pages;
+  }
+  const small = { Prefer: 'odata.maxpagesize=5' };
+
+  it('group rounds have the shape of Graph’s walkthrough: pages, deltaLink, no changes, then members@delta with @removed', async () => {
+    const pages = await round('/v1.0/groups/delta?$select=displayName,description&$expand=members', small);
+    expect(pages.length).toBe(3); // 12 groups in pages of 5
+    expectShape(pages[0], fixture('group-delta-round-1-initial.response.json'));
+    expectShape(pages[1], fixture('group-delta-round-2-nextlink.response.json'));
+    expectShape(pages[2], fixture('group-delta-round-3-final-deltalink.response.json'));
+    expect(pages.flatMap((page) => page.value).length).toBe(12);
+    expect(pages[2]['@odata.deltaLink']).toMatch(/^https:\/\/.*\/v1\.0\/groups\/delta\?\$deltatoken=/);
+
+    const unchanged = await get(pages[2]['@odata.deltaLink'] as string);
+    expectShape(unchanged.json, fixture('group-delta-round-4-deltalink-nochanges.response.json'));
+    expect(unchanged.json.value).toEqual([]);
+
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    tenant.removeMembers(group('finance'), [user('Noah Fischer')]);
+    tenant.addMembers(group('finance'), [user('Ben Carter')]);
+    const changed = await get(unchanged.json['@odata.deltaLink'] as string);
+    expectShape(changed.json, fixture('group-delta-round-5-deltalink-changes.response.json'));
+    expect(changed.json.value).toHaveLength(1);
+    expect(changed.json.value[0].id).toBe(group('finance'));
+    expect(changed.json.value[0]['members@delta']).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: user('Noah Fischer'), '@removed': { reason: 'deleted' } },
+      { '@odata.type': '#microsoft.graph.user', id: user('Ben Carter') },
+    ]);
+  });
+
+  it('a first group round without $select lists full groups with members@delta; a rename shows with its selected properties', async () => {
+    const first = await get('/v1.0/groups/delta', small);
+    expectShape(first.json, fixture('group-delta.response.json'));
+    const pages = await round('/v1.0/groups/delta?$select=displayName,description,mailNickname');
+    emulator.directory.findTenant(DEMO_TENANT_ID)!.updateGroup(group('london'), { displayName: 'London HQ' });
+    const changed = await get(pages.at(-1)['@odata.deltaLink'] as string);
+    // These two docs samples are mid-round pages (they carry a nextLink): compare their items.
+    expectShape(changed.json.value, (fixture('group-delta-select.response.json') as { value: unknown }).value);
+    expectShape(changed.json.value, (fixture('group-delta-select-minimal.response.json') as { value: unknown }).value);
+    expect(changed.json.value).toEqual([expect.objectContaining({ id: group('london'), displayName: 'London HQ' })]);
+    expect(changed.json.value[0]).not.toHaveProperty('members@delta');
+  });
+
+  it('user rounds: selected properties, then changes and @removed for deleted users', async () => {
+    const first = await get('/v1.0/users/delta', small);
+    expectShape(first.json, fixture('user-delta.response.json'));
+    const pages = await round('/v1.0/users/delta?$select=displayName,givenName,surname', small);
+    expectShape(pages[0], fixture('user-delta-round-1-initial.response.json'));
+    expectShape(pages[1], fixture('user-delta-round-2-nextlink.response.json'));
+    expectShape(pages.at(-1), fixture('user-delta-round-3-final-deltalink.response.json'));
+    expect(new Set(pages.flatMap((page) => page.value.map((item: { id: string }) => item.id))).size).toBe(29);
+    const unchanged = await get(pages.at(-1)['@odata.deltaLink'] as string);
+    expectShape(unchanged.json, fixture('user-delta-round-4-deltalink-nochanges.response.json'));
+
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    tenant.updateUser(user('Ravi Patel'), { displayName: 'Ravi Patel-Shah' });
+    tenant.deleteUser(user('Zeynep Kaya'));
+    const changed = await get(unchanged.json['@odata.deltaLink'] as string);
+    expectShape(changed.json, fixture('user-delta-round-5-deltalink-changes.response.json'));
+    expect(changed.json.value).toEqual([
+      { displayName: 'Ravi Patel-Shah', givenName: 'Ravi', surname: 'Patel', id: user('Ravi Patel') },
+      { id: user('Zeynep Kaya'), '@removed': { reason: 'deleted' } },
+    ]);
+  });
+
+  it('filters by at most 50 ids, and an expired token answers 410 syncStateNotFound with a restart Location', async () => {
+    const filtered = await round(`/v1.0/groups/delta?$filter=id eq '${group('sales')}' or id eq '${group('board')}'&$select=displayName`);
+    expect(filtered.flatMap((page) => page.value.map((item: { displayName: string }) => item.displayName)).sort()).toEqual(['Board of Directors', 'Sales']);
+    const many = Array.from({ length: 51 }, (_, index) => `id eq '${stableId(index)}'`).join(' or ');
+    expect((await get(`/v1.0/groups/delta?$filter=${encodeURIComponent(many)}`)).status).toBe(400);
+    expect((await get('/v1.0/groups/delta?$top=5')).status).toBe(400);
+
+    const pages = await round('/v1.0/users/delta?$select=displayName');
+    const latest = await get('/v1.0/users/delta?$deltatoken=latest');
+    expect(latest.json.value).toEqual([]);
+    expect(latest.json['@odata.deltaLink']).toMatch(/\$deltatoken=/);
+    emulator.faults.deltaTokenLifetimeSeconds = 1;
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the token's lifetime itself
+    const expired = await get(pages.at(-1)['@odata.deltaLink'] as string);
+    expect(expired.status).toBe(410);
+    expect(expired.json.error.code).toBe('syncStateNotFound');
+    expect(expired.headers.get('location')).toMatch(/\/v1\.0\/users\/delta$/);
+    emulator.faults.deltaTokenLifetimeSeconds = 7 * 24 * 60 * 60;
+  });
+});
