@@ -6,29 +6,12 @@ import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { call, startTestEmulator } from '../support/emulator.js';
+import { expectShape } from '../support/shape.js';
 
 // A copy of ../shared/graph-fixtures (Microsoft's own examples; see its README for sources).
 const fixturesDir = path.join(projectRoot, 'tests', 'fixtures', 'graph');
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(fixturesDir, name), 'utf8')) as unknown;
 
-/** A value's shape: keys with their value types; arrays by their first element; null fits anything. */
-function expectShape(actual: unknown, expected: unknown, where = '$'): void {
-  if (expected === null || actual === null) return;
-  if (Array.isArray(expected)) {
-    expect(Array.isArray(actual), `${where} should be an array`).toBe(true);
-    if (expected.length > 0 && (actual as unknown[]).length > 0) expectShape((actual as unknown[])[0], expected[0], `${where}[0]`);
-    return;
-  }
-  if (typeof expected === 'object') {
-    expect(typeof actual, `${where} should be an object`).toBe('object');
-    for (const key of Object.keys(expected)) {
-      expect(actual as object, `${where} should have ${key}`).toHaveProperty([key]);
-      expectShape((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${where}.${key}`);
-    }
-    return;
-  }
-  expect(typeof actual, `${where} type`).toBe(typeof expected);
-}
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const eventual = { ConsistencyLevel: 'eventual' };

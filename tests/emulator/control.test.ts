@@ -2,12 +2,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, demoTenant, hookApplication } from '../../emulator/demo.js';
+import { DEMO_TENANT_ID, demoTenant, hookApplication } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import { parseWorld } from '../../emulator/model.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { trustCertificateAuthority } from '../../lib/trust.js';
-import { call, startTestEmulator } from '../support/emulator.js';
+import { appToken, call, startTestEmulator } from '../support/emulator.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const user = (name: string) => stableId('northwind', 'user', name);
@@ -17,12 +17,7 @@ describe('the emulator control API', () => {
   let token: string;
   beforeAll(async () => {
     emulator = await startTestEmulator();
-    token = (
-      await call(emulator, `/${DEMO_TENANT_ID}/oauth2/v2.0/token`, {
-        method: 'POST',
-        form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
-      })
-    ).json.access_token as string;
+    token = await appToken(emulator, DEMO_TENANT_ID);
   });
   afterAll(() => emulator.close());
   const control = (pathname: string, method: string, body?: unknown) => call(emulator, `/_emulator${pathname}`, { method, body });

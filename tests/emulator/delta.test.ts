@@ -1,45 +1,24 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID } from '../../emulator/demo.js';
+import { DEMO_TENANT_ID } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
-import { call, startTestEmulator } from '../support/emulator.js';
+import { appToken, call, startTestEmulator } from '../support/emulator.js';
+import { expectShape } from '../support/shape.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(projectRoot, 'tests', 'fixtures', 'graph', name), 'utf8')) as unknown;
 const group = (key: string) => stableId('northwind', 'group', key);
 const user = (name: string) => stableId('northwind', 'user', name);
 
-/** Fixture keys present in ours with the same value types; arrays by their first element. */
-function expectShape(actual: unknown, expected: unknown, where = '$'): void {
-  if (expected === null || actual === null) return;
-  if (Array.isArray(expected)) {
-    expect(Array.isArray(actual), `${where} should be an array`).toBe(true);
-    if (expected.length > 0 && (actual as unknown[]).length > 0) expectShape((actual as unknown[])[0], expected[0], `${where}[0]`);
-    return;
-  }
-  if (typeof expected === 'object') {
-    for (const key of Object.keys(expected)) {
-      expect(actual as object, `${where} should have ${key}`).toHaveProperty([key]);
-      expectShape((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${where}.${key}`);
-    }
-    return;
-  }
-  expect(typeof actual, `${where} type`).toBe(typeof expected);
-}
 
 describe('delta queries: /groups/delta and /users/delta', () => {
   let emulator: RunningEmulator;
   let token: string;
   beforeAll(async () => {
     emulator = await startTestEmulator();
-    token = (
-      await call(emulator, `/${DEMO_TENANT_ID}/oauth2/v2.0/token`, {
-        method: 'POST',
-        form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
-      })
-    ).json.access_token as string;
+    token = await appToken(emulator, DEMO_TENANT_ID);
   });
   afterAll(() => emulator.close());
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { resourceUnits } from '../../emulator/throttle.js';
 import { TokenIssuer } from '../../emulator/tokens.js';
-import { call, startTestEmulator } from '../support/emulator.js';
+import { appToken, call, startTestEmulator } from '../support/emulator.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const eventual = { ConsistencyLevel: 'eventual' };
@@ -13,12 +13,7 @@ describe('emulated Graph behaves as Graph does', () => {
   let emulator: RunningEmulator;
   let token: string;
   const newToken = async () =>
-    (
-      await call(emulator, `/${DEMO_TENANT_ID}/oauth2/v2.0/token`, {
-        method: 'POST',
-        form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
-      })
-    ).json.access_token as string;
+    await appToken(emulator, DEMO_TENANT_ID);
   const setPermissions = (appRoles: string[]) =>
     call(emulator, `/_emulator/tenants/${DEMO_TENANT_ID}/consent`, { method: 'POST', body: { action: 'set-permissions', appId: DEMO_APP_ID, appRoles } });
 

@@ -69,3 +69,12 @@ export async function call(
   const type = response.headers.get('content-type') ?? '';
   return { status: response.status, headers: response.headers, type, text, json: type.includes('json') && text !== '' ? (JSON.parse(text)) : undefined };
 }
+
+/** An app-only token for Hook's demo app in a tenant, straight from the token endpoint. */
+export async function appToken(emulator: RunningEmulator, tenantId: string): Promise<string> {
+  const response = await call(emulator, `/${tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
+  });
+  return response.json.access_token as string;
+}
