@@ -1,19 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { createDb, type Db } from '../../db/client.js';
 import { migrateToLatest } from '../../db/migrate.js';
-import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../dev/embedded-postgres.js';
-import { findOrInstallTemporalCli } from '../../dev/temporal-cli.js';
-import { startTemporalDevServer } from '../../dev/temporal-dev-server.js';
+import { createDatabaseIfMissing } from '../../dev/embedded-postgres.js';
 import { emulatorEntraSettings } from '../../emulator/demo.js';
-import { toolsDir } from '../../lib/paths.js';
-import { workflowsPath } from '../../worker/worker.js';
-import { freePort } from '../../tests/support/ports.js';
+import { startServices } from '../../tests/support/services.js';
+import { createWorker } from '../../worker/worker.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
 
 export interface BenchProduct {
@@ -25,8 +18,9 @@ export interface BenchProduct {
 }
 
 /**
- * The product's back end for a benchmark: a Temporal dev server, PostgreSQL (DATABASE_URL or an
- * embedded one), the real worker, and the emulator in its own process with the given tenants.
+ * The product's back end for a benchmark: the services tests use (TEMPORAL_ADDRESS or a dev
+ * server, DATABASE_URL or an embedded PostgreSQL), the real worker, and the emulator in its own
+ * process with the given tenants.
  */
 export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchProduct> {
   const stops: Array<() => Promise<unknown>> = [];
@@ -35,17 +29,9 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
   } catch {
     // Installed already (by a caller that wants, say, Prometheus metrics): use it as it is.
   }
-  const binary = await findOrInstallTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH || undefined, toolsDir, log: (line) => console.error(line) });
-  const server = await startTemporalDevServer({ binary, port: await freePort(), namespace: 'default' });
-  stops.push(server.stop);
-
-  let adminUrl = process.env.DATABASE_URL || undefined;
-  if (adminUrl === undefined) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'hook-bench-pg-'));
-    const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), database: 'postgres', persistent: false });
-    stops.push(postgres.stop);
-    adminUrl = postgres.adminUrl;
-  }
+  const services = await startServices((line) => console.error(line));
+  stops.push(services.stop);
+  const adminUrl = services.postgresAdminUrl;
   const database = `hook_bench_${Date.now()}`;
   await createDatabaseIfMissing(adminUrl, database);
   const url = new URL(adminUrl);
@@ -57,21 +43,17 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
   const emulator = await startEmulatorProcess(emulatorArgs);
   stops.push(emulator.stop);
 
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: services.temporalAddress });
   stops.push(() => connection.close());
   const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   stops.push(() => nativeConnection.close());
   const taskQueue = 'bench';
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: nativeConnection,
+    namespace: 'default',
     taskQueue,
-    workflowsPath,
-    activities: createActivities({
-      db,
-      entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)),
-      temporal: { client, taskQueue },
-    }),
+    deps: { db, entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)), temporal: { client, taskQueue } },
   });
   const running = worker.run();
   stops.push(async () => {

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { NativeConnection } from '@temporalio/worker';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { addAccountCommand, createOrgCommand } from '../../cli/commands.js';
 import type { Db } from '../../db/client.js';
@@ -11,7 +10,7 @@ import { withoutSecret, type EntraSettings } from '../../lib/entra-settings.js';
 import { createLogger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
-import { workflowsPath } from '../../worker/worker.js';
+import { createWorker } from '../../worker/worker.js';
 
 export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
 export const PASSWORD = 'correct horse battery staple';
@@ -49,21 +48,21 @@ export async function startTestApp(options: {
 /** The product's worker (real workflows and activities) against the emulator. */
 export function createTestWorker(options: {
   db: Db;
-  nativeConnection: Worker['options']['connection'] & object;
+  nativeConnection: NativeConnection;
   client: Client;
   taskQueue: string;
   emulator: RunningEmulator;
   entra?: Partial<EntraSettings>;
 }) {
-  return Worker.create({
+  return createWorker({
     connection: options.nativeConnection,
+    namespace: 'default',
     taskQueue: options.taskQueue,
-    workflowsPath,
-    activities: createActivities({
+    deps: {
       db: options.db,
       entra: createEntraClients({ ...entraFor(options.emulator), ...options.entra }),
       temporal: { client: options.client, taskQueue: options.taskQueue },
-    }),
+    },
   });
 }
 

@@ -1,4 +1,3 @@
-import type { Worker } from '@temporalio/worker';
 import type { TenantInput, WorldInput } from '../../emulator/model.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { createTestWorker, seedOrgs, startTestApp } from './app.js';
@@ -6,28 +5,31 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import { startTestEmulator } from './emulator.js';
 import { connectToTemporal } from './temporal.js';
 
-export interface ProductStack {
+export interface WorkerStack {
   database: TestDatabase;
   temporal: Awaited<ReturnType<typeof connectToTemporal>>;
   emulator: RunningEmulator;
-  app: Awaited<ReturnType<typeof startTestApp>>;
-  people: Awaited<ReturnType<typeof seedOrgs>>;
   stop: () => Promise<void>;
 }
 
-/**
- * The product as a person meets it: its own database with two orgs and their people, the web
- * app, the real worker on the run's Temporal dev server, and the Entra emulator.
- */
-export async function startProductStack(options: { prefix: string; tenants?: TenantInput[]; applications?: WorldInput['applications']; port?: number }): Promise<ProductStack> {
+export interface ProductStack extends WorkerStack {
+  app: Awaited<ReturnType<typeof startTestApp>>;
+  people: Awaited<ReturnType<typeof seedOrgs>>;
+}
+
+interface StackOptions {
+  tenants?: TenantInput[];
+  applications?: WorldInput['applications'];
+}
+
+/** The back end workflows run on: a database of the test's own, the run's Temporal dev server, the Entra emulator and the real worker. */
+export async function startWorkerStack(options: StackOptions = {}): Promise<WorkerStack> {
   const [database, temporal, emulator] = await Promise.all([
     createTestDatabase(),
     connectToTemporal(),
     startTestEmulator({ tenants: options.tenants, applications: options.applications }),
   ]);
-  const people = await seedOrgs(database.db, options.prefix);
-  const app = await startTestApp({ db: database.db, temporal: temporal.client, taskQueue: temporal.taskQueue, emulator, port: options.port });
-  const worker: Worker = await createTestWorker({
+  const worker = await createTestWorker({
     db: database.db,
     nativeConnection: temporal.nativeConnection,
     client: temporal.client,
@@ -39,15 +41,30 @@ export async function startProductStack(options: { prefix: string; tenants?: Ten
     database,
     temporal,
     emulator,
-    app,
-    people,
     stop: async () => {
       worker.shutdown();
       await running;
-      await app.close();
       await emulator.close();
       await temporal.close();
       await database.drop();
+    },
+  };
+}
+
+/**
+ * The product as a person meets it: the worker stack, two orgs and their people, and the web app.
+ */
+export async function startProductStack(options: StackOptions & { prefix: string; port?: number }): Promise<ProductStack> {
+  const stack = await startWorkerStack(options);
+  const people = await seedOrgs(stack.database.db, options.prefix);
+  const app = await startTestApp({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.temporal.taskQueue, emulator: stack.emulator, port: options.port });
+  return {
+    ...stack,
+    app,
+    people,
+    stop: async () => {
+      await app.close();
+      await stack.stop();
     },
   };
 }

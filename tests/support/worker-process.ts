@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { createDb } from '../../db/client.js';
 import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { trustCertificateAuthority } from '../../lib/trust.js';
-import { workflowsPath } from '../../worker/worker.js';
+import { createWorker } from '../../worker/worker.js';
 
 // The product's worker in a process of its own, so a test can kill it with SIGKILL mid-work.
 const env = (name: string) => {
@@ -19,11 +18,11 @@ trustCertificateAuthority(readFileSync(env('EMULATOR_CA_FILE'), 'utf8'));
 const db = createDb(env('DATABASE_URL'));
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
 const client = new Client({ connection: await Connection.connect({ address: env('TEMPORAL_ADDRESS') }) });
-const worker = await Worker.create({
+const worker = await createWorker({
   connection,
+  namespace: 'default',
   taskQueue: env('TASK_QUEUE'),
-  workflowsPath,
-  activities: createActivities({ db, entra: createEntraClients(emulatorEntraSettings(env('EMULATOR_URL'), undefined)), temporal: { client, taskQueue: env('TASK_QUEUE') } }),
+  deps: { db, entra: createEntraClients(emulatorEntraSettings(env('EMULATOR_URL'), undefined)), temporal: { client, taskQueue: env('TASK_QUEUE') } },
 });
 console.log('worker ready');
 await worker.run();

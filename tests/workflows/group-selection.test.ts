@@ -1,50 +1,34 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { previewSamples, savedGroupIds } from '../../db/repositories/selection.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
-import type { RunningEmulator } from '../../emulator/server.js';
 import { requestPreviewUpdate, saveSelectionUpdate, selectionStatusQuery } from '../../workflows/group-selection/messages.js';
 import { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
 import { directorySyncWorkflowId, syncStatusQuery } from '../../workflows/sync/messages.js';
-import { createTestWorker } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestEmulator } from '../support/emulator.js';
-import { connectToTemporal, uniqueName } from '../support/temporal.js';
+import { startWorkerStack, type WorkerStack } from '../support/stack.js';
+import { uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 import { signalsToFirstRun } from '../support/history.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 
 describe('group selection workflow: load, preview within a budget, save once', () => {
-  let database: TestDatabase;
-  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
-  let emulator: RunningEmulator;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: WorkerStack;
+  let database: WorkerStack['database'];
+  let temporal: WorkerStack['temporal'];
+  let emulator: WorkerStack['emulator'];
   let orgId: string;
   let connectionId: string;
 
   beforeAll(async () => {
-    [database, temporal, emulator] = await Promise.all([
-      createTestDatabase(),
-      connectToTemporal(),
-      startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] }),
-    ]);
+    stack = await startWorkerStack({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    ({ database, temporal, emulator } = stack);
     orgId = await createOrgCommand(database.db, 'selection-org', 'Selection Org');
-    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, client: temporal.client, taskQueue: temporal.taskQueue, emulator });
-    running = worker.run();
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await emulator.close();
-    await temporal.close();
-    await database.drop();
-  });
+  afterAll(() => stack.stop());
   beforeEach(async () => {
     Object.assign(emulator.faults, { latencyMs: 0, rules: [] });
     await database.db.deleteFrom('entra_connections').execute();

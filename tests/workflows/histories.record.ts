@@ -2,22 +2,18 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
-import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { requestPreviewUpdate, saveSelectionUpdate, selectionStatusQuery } from '../../workflows/group-selection/messages.js';
 import { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
 import { consentAnsweredSignal } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import { directorySyncWorkflowId, syncNowSignal } from '../../workflows/sync/messages.js';
-import { createTestWorker } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestEmulator } from '../support/emulator.js';
-import { connectToTemporal, uniqueName } from '../support/temporal.js';
+import { startWorkerStack, type WorkerStack } from '../support/stack.js';
+import { uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -29,23 +25,15 @@ const dir = path.join(projectRoot, 'tests', 'fixtures', 'histories');
 const group = (key: string) => stableId('northwind', 'group', key);
 
 describe('record workflow histories', () => {
-  let database: TestDatabase;
-  let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
-  let emulator: RunningEmulator;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: WorkerStack;
+  let database: WorkerStack['database'];
+  let temporal: WorkerStack['temporal'];
+
   beforeAll(async () => {
-    [database, temporal, emulator] = await Promise.all([createTestDatabase(), connectToTemporal(), startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] })]);
-    worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, client: temporal.client, taskQueue: temporal.taskQueue, emulator });
-    running = worker.run();
+    stack = await startWorkerStack({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    ({ database, temporal } = stack);
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await emulator.close();
-    await temporal.close();
-    await database.drop();
-  });
+  afterAll(() => stack.stop());
   const save = async (name: string, handle: WorkflowHandle) => {
     await writeFile(path.join(dir, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
   };
