@@ -19,7 +19,7 @@ export interface SelectionDeps {
   db: Db;
   entra: EntraClients;
   /** For handing a saved selection to the sync workflow (signal-with-start), with its settings. */
-  temporal: { client: TemporalClient; taskQueue: string; sync?: { intervalMs: number; maxRemovalShare: number; missingGraceMs: number } };
+  temporal: { client: TemporalClient; taskQueue: string; sync?: { intervalMs: number; maxRemovalShare: number; missingGraceMs: number; fullReconcileMs: number } };
 }
 
 const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(graphUserSchema) });

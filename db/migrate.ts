@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_orgs_and_accounts.js';
 import * as m0002 from './migrations/0002_sessions_connections.js';
 import * as m0003 from './migrations/0003_group_selection.js';
 import * as m0004 from './migrations/0004_sync.js';
+import * as m0005 from './migrations/0005_delta_sync.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002_sessions_connections': m0002,
   '0003_group_selection': m0003,
   '0004_sync': m0004,
+  '0005_delta_sync': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -14,6 +14,8 @@ export interface Database {
   preview_samples: PreviewSamplesTable;
   directory_users: DirectoryUsersTable;
   group_memberships: GroupMembershipsTable;
+  group_edges: GroupEdgesTable;
+  directory_groups: DirectoryGroupsTable;
   sync_staged_members: SyncStagedMembersTable;
   sync_staged_users: SyncStagedUsersTable;
   sync_runs: SyncRunsTable;
@@ -97,6 +99,9 @@ export interface EntraConnectionsTable {
   sync_status: ColumnType<SyncStatus, SyncStatus | undefined, SyncStatus>;
   last_sync_at: Date | null;
   pending_removals: ColumnType<number, number | undefined, number>;
+  groups_delta_link: string | null;
+  users_delta_link: string | null;
+  last_full_sync_at: Date | null;
 }
 
 export type SyncStatus = 'idle' | 'running' | 'needs_reconnect' | 'awaiting_confirmation' | 'failing';
@@ -181,10 +186,29 @@ export interface GroupMembershipsTable {
   user_id: string;
 }
 
+/** A group's direct member (a user or a nested group). */
+export interface GroupEdgesTable {
+  connection_id: string;
+  group_id: string;
+  member_id: string;
+  member_type: 'user' | 'group';
+}
+
+export interface DirectoryGroupsTable {
+  connection_id: string;
+  group_id: string;
+  display_name: string | null;
+  hidden_membership: ColumnType<boolean, boolean | undefined, boolean>;
+  read_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** An edge a run read: in full (the group's run row says `replaced`), or as a delta change. */
 export interface SyncStagedMembersTable {
   run_id: string;
   group_id: string;
-  user_id: string;
+  member_id: string;
+  member_type: ColumnType<'user' | 'group', 'user' | 'group' | undefined, 'user' | 'group'>;
+  removed: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SyncRunsTable {
@@ -201,6 +225,9 @@ export interface SyncRunsTable {
   groups_failed: ColumnType<number, number | undefined, number>;
   graph_requests: ColumnType<number, number | undefined, number>;
   error: string | null;
+  kind: ColumnType<'full' | 'delta', 'full' | 'delta' | undefined, 'full' | 'delta'>;
+  groups_delta_link: string | null;
+  users_delta_link: string | null;
 }
 
 export interface SyncRunGroupsTable {
@@ -212,6 +239,8 @@ export interface SyncRunGroupsTable {
   member_count: number | null;
   error: string | null;
   graph_requests: ColumnType<number, number | undefined, number>;
+  replaced: ColumnType<boolean, boolean | undefined, boolean>;
+  hidden_membership: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SyncStagedUsersTable {
@@ -223,4 +252,5 @@ export interface SyncStagedUsersTable {
   user_type: string | null;
   account_enabled: boolean | null;
   is_guest: boolean;
+  deleted: ColumnType<boolean, boolean | undefined, boolean>;
 }

@@ -25,6 +25,8 @@ export class TenantDirectory {
   readonly orgContacts = new Map<string, OrgContact>();
   readonly changes: Change[] = [];
   private groupsByName: Group[] | undefined;
+  /** What deleted objects were, so a delta can still name the type of a removed member. */
+  private readonly deletedKinds = new Map<string, 'user' | 'group'>();
   private transitive = new Map<string, DirectoryObject[]>();
   private seq = 0;
 
@@ -47,6 +49,11 @@ export class TenantDirectory {
   /** Graph's throttling tier: S (< 50 users), M (50–500), L (> 500). */
   get size(): 'S' | 'M' | 'L' {
     return this.users.size < 50 ? 'S' : this.users.size <= 500 ? 'M' : 'L';
+  }
+
+  /** The kind of a live object, or of one deleted since the emulator started. */
+  kindOf(id: string): DirectoryObject['kind'] | undefined {
+    return this.object(id)?.kind ?? this.deletedKinds.get(id);
   }
 
   object(id: string): DirectoryObject | undefined {
@@ -129,6 +136,7 @@ export class TenantDirectory {
   deleteGroup(groupId: string): void {
     this.requireGroup(groupId);
     this.groups.delete(groupId);
+    this.deletedKinds.set(groupId, 'group');
     for (const other of this.groups.values()) {
       if (!other.members.includes(groupId)) continue;
       other.members = other.members.filter((id) => id !== groupId);
@@ -154,6 +162,7 @@ export class TenantDirectory {
 
   deleteUser(userId: string): void {
     if (!this.users.delete(userId)) throw new NotFound(`no user ${userId}`);
+    this.deletedKinds.set(userId, 'user');
     for (const group of this.groups.values()) {
       if (!group.members.includes(userId)) continue;
       group.members = group.members.filter((id) => id !== userId);

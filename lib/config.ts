@@ -37,7 +37,8 @@ const schema = z.object({
   ENTRA_CLIENT_SECRET: z.string().min(8, 'the client secret value of the Entra app registration').optional(),
   ENTRA_LOGIN_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as login.microsoftonline.com').default('login.microsoftonline.com'),
   ENTRA_GRAPH_HOST: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name such as graph.microsoft.com').default('graph.microsoft.com'),
-  SYNC_INTERVAL_MINUTES: between(1, 1440, 'a number of minutes').default(15),
+  SYNC_INTERVAL_MINUTES: between(1, 1440, 'a number of minutes').default(5),
+  SYNC_FULL_RECONCILE_HOURS: between(1, 168, 'a number of hours').default(24),
   SYNC_MAX_REMOVAL_PERCENT: between(0, 100, 'a percentage').default(20),
   SYNC_MISSING_GROUP_GRACE_HOURS: between(0, 8760, 'a number of hours').default(168),
   PREVIEW_BUDGET_SECONDS: between(1, 300, 'a number of seconds').default(20),
@@ -104,5 +105,6 @@ export function syncSettings(config: Config) {
     intervalMs: config.SYNC_INTERVAL_MINUTES * 60_000,
     maxRemovalShare: config.SYNC_MAX_REMOVAL_PERCENT / 100,
     missingGraceMs: config.SYNC_MISSING_GROUP_GRACE_HOURS * 3_600_000,
+    fullReconcileMs: config.SYNC_FULL_RECONCILE_HOURS * 3_600_000,
   };
 }

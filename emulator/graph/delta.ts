@@ -111,8 +111,7 @@ const selected = (state: DeltaState) => state.select?.filter((name) => name !== 
 const inScope = (state: DeltaState, id: string) => state.ids === null || state.ids.includes(id);
 
 function memberRef(tenant: TenantDirectory, id: string) {
-  const object = tenant.object(id);
-  return { '@odata.type': `#microsoft.graph.${object?.kind ?? 'user'}`, id };
+  return { '@odata.type': `#microsoft.graph.${tenant.kindOf(id) ?? 'user'}`, id };
 }
 
 function groupEntry(tenant: TenantDirectory, groupId: string, state: DeltaState, members?: Array<Record<string, unknown>>) {

@@ -11,14 +11,16 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync', '0005_delta_sync']);
     const tables = await test.db.introspection.getTables();
     expect(tables.map((table) => table.name).sort()).toEqual([
       'accounts',
       'consent_requests',
+      'directory_groups',
       'directory_users',
       'entra_connections',
       'entra_groups',
+      'group_edges',
       'group_memberships',
       'org_memberships',
       'orgs',

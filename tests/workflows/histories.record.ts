@@ -38,7 +38,7 @@ describe('record workflow histories', () => {
     await writeFile(path.join(dir, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
   };
 
-  it('records onboarding, group selection and one sync cycle', async () => {
+  it('records onboarding, group selection, a full sync cycle and a delta cycle', async () => {
     const orgId = await createOrgCommand(database.db, 'record-org', 'Record Org');
     const onboarding = await temporal.client.workflow.start(onboardingWorkflow, { workflowId: uniqueName('onboarding'), taskQueue: temporal.taskQueue, args: [{ orgId, accountId: stableId('someone') }] });
     await onboarding.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID });
@@ -56,7 +56,11 @@ describe('record workflow histories', () => {
     const firstRun = (await sync.describe()).runId;
     await waitFor(async () => ((await sync.describe()).runId !== firstRun ? true : undefined), 'the first cycle to continue as new');
     await save('directorySyncWorkflow-first-cycle', temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId!), firstRun));
+    // The second cycle reads only changes (a delta cycle).
+    const secondRun = (await sync.describe()).runId;
     await sync.signal(syncNowSignal);
+    await waitFor(async () => ((await sync.describe()).runId !== secondRun ? true : undefined), 'the delta cycle to continue as new');
+    await save('directorySyncWorkflow-delta-cycle', temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId!), secondRun));
     await sync.terminate();
   });
 });

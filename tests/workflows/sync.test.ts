@@ -1,4 +1,3 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
@@ -7,13 +6,12 @@ import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../e
 import type { TenantDirectory } from '../../emulator/directory.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { confirmRemovalsSignal, reconnectedSignal, syncNowSignal, syncStatusQuery, type DirectorySyncInput } from '../../workflows/sync/messages.js';
-import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import { syncStatusQuery, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { createTestWorker } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
-import { connectToTemporal, uniqueName } from '../support/temporal.js';
-import { waitFor } from '../support/wait.js';
+import { syncHarness, type SyncHarness } from '../support/sync.js';
+import { connectToTemporal } from '../support/temporal.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const user = (name: string) => stableId('northwind', 'user', name);
@@ -29,7 +27,7 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
   let orgId: string;
   let connectionId: string;
   let tenant: TenantDirectory;
-  let handle: WorkflowHandle<typeof directorySyncWorkflow>;
+  let sync: SyncHarness;
 
   beforeAll(async () => {
     [database, temporal] = await Promise.all([createTestDatabase(), connectToTemporal()]);
@@ -47,45 +45,25 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
     worker = await createTestWorker({ db: database.db, nativeConnection: temporal.nativeConnection, client: temporal.client, taskQueue: temporal.taskQueue, emulator });
     running = worker.run();
+    sync = syncHarness({ db: database.db, client: temporal.client, taskQueue: temporal.taskQueue, orgId, connectionId, tenantId: DEMO_TENANT_ID });
     return async () => {
-      await handle?.terminate().catch(() => undefined);
+      await sync.terminate();
       worker.shutdown();
       await running;
       await emulator.close();
     };
   });
 
-  async function syncGroups(...keys: string[]) {
-    await database.db.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
-    if (keys.length > 0) await database.db.insertInto('synced_groups').values(keys.map((key) => ({ connection_id: connectionId, group_id: group(key), display_name: key }))).execute();
-  }
-
-  const finishedRuns = async () => Number((await database.db.selectFrom('sync_runs').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('finished_at', 'is not', null).executeTakeFirstOrThrow()).n);
-
-  /** Starts the workflow (first time) or asks for "Sync now", and waits for the cycle to commit. */
-  async function cycle(options: Partial<DirectorySyncInput> = {}, signal: 'sync-now' | 'confirm' | 'reconnect' = 'sync-now') {
-    const before = await finishedRuns();
-    if (!handle || (await handle.describe().then((d) => d.status.name !== 'RUNNING', () => true))) {
-      handle = await temporal.client.workflow.start(directorySyncWorkflow, {
-        workflowId: uniqueName('sync'),
-        taskQueue: temporal.taskQueue,
-        args: [{ orgId, connectionId, tenantId: DEMO_TENANT_ID, intervalMs: 3_600_000, ...options }],
-      });
-    }
-    await handle.signal(signal === 'confirm' ? confirmRemovalsSignal : signal === 'reconnect' ? reconnectedSignal : syncNowSignal);
-    await waitFor(async () => ((await finishedRuns()) > before ? true : undefined), 'a sync cycle');
-    return database.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
-  }
-
-  const activeUsers = async () =>
-    (await database.db.selectFrom('directory_users').select('display_name').where('connection_id', '=', connectionId).where('removed_at', 'is', null).orderBy('display_name').execute()).map((row) => row.display_name);
+  const syncGroups = (...keys: string[]) => sync.syncGroups(keys.map(group));
+  const cycle = (options: Partial<DirectorySyncInput> = {}, signal: 'sync-now' | 'confirm' | 'reconnect' = 'sync-now') => sync.cycle(options, signal);
+  const activeUsers = () => sync.activeUsers();
   const sorted = (...lists: string[][]) => [...new Set(lists.flat())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   it('first sync: users of every synced group, deduplicated, with guest, shared-mailbox and disabled flags', async () => {
     await syncGroups('sales', 'finance', 'managers');
     const run = await cycle();
     expect(await activeUsers()).toEqual(sorted(SALES, FINANCE, ['Amelia Clarke', 'Jonas Weber', 'Priya Raman', 'Oskar Lindqvist', 'Farah Haddad', 'Chloé Martin', 'Olivia Brown']));
-    expect(run).toMatchObject({ status: 'ok', groups_ok: 3, groups_failed: 0, users_removed: 0 });
+    expect(run).toMatchObject({ kind: 'full', status: 'ok', groups_ok: 3, groups_failed: 0, users_removed: 0 });
     expect(run.users_added).toBe(17);
     const flags = await database.db.selectFrom('directory_users').select(['display_name', 'is_guest', 'is_shared_mailbox', 'account_enabled', 'email_domain']).where('connection_id', '=', connectionId).where('display_name', 'in', ['Alex Morgan (Contoso)', 'Sales Inbox', 'Sofia Rossi']).orderBy('display_name').execute();
     expect(flags).toEqual([
@@ -93,8 +71,8 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
       { display_name: 'Sales Inbox', is_guest: false, is_shared_mailbox: true, account_enabled: false, email_domain: 'northwind.example' },
       { display_name: 'Sofia Rossi', is_guest: false, is_shared_mailbox: false, account_enabled: true, email_domain: 'northwind.example' },
     ]);
-    // A second cycle with no change adds, updates and removes nobody.
-    expect(await cycle()).toMatchObject({ users_added: 0, users_updated: 0, users_removed: 0 });
+    // A second cycle reads only changes (none): it adds, updates and removes nobody.
+    expect(await cycle()).toMatchObject({ kind: 'delta', users_added: 0, users_updated: 0, users_removed: 0 });
   });
 
   it('follows members added and removed, renames, disabled and re-enabled accounts; a returning user is restored', async () => {
@@ -106,7 +84,7 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     tenant.updateUser(user('Ravi Patel'), { accountEnabled: false });
     const run = await cycle();
     expect(await activeUsers()).toEqual(sorted(SALES, ['Ravi Patel', 'Eva Kowalska', 'Ben Carter']));
-    expect(run).toMatchObject({ users_added: 1, users_removed: 1 });
+    expect(run).toMatchObject({ kind: 'delta', users_added: 1, users_removed: 1 });
     const noah = await database.db.selectFrom('directory_users').select(['removed_at', 'removed_reason']).where('user_id', '=', user('Noah Fischer')).executeTakeFirstOrThrow();
     expect(noah.removed_reason).toBe('In no synced group');
     expect((await database.db.selectFrom('synced_groups').select('display_name').where('group_id', '=', group('finance')).executeTakeFirstOrThrow()).display_name).toBe('Finance & Treasury');
@@ -184,7 +162,7 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     const connection = await database.db.selectFrom('entra_connections').select(['status', 'sync_status']).where('id', '=', connectionId).executeTakeFirstOrThrow();
     expect(connection).toEqual({ status: 'needs_reconnect', sync_status: 'needs_reconnect' });
     expect(await activeUsers()).toEqual(sorted(SALES, FINANCE));
-    expect((await handle.query(syncStatusQuery)).needsReconnect).toBe(true);
+    expect((await sync.handle.query(syncStatusQuery)).needsReconnect).toBe(true);
 
     tenant.grantConsent(emulator.directory.application(DEMO_APP_ID)!);
     await cycle({}, 'reconnect');

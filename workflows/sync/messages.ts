@@ -8,8 +8,10 @@ export interface DirectorySyncInput {
   orgId: string;
   connectionId: string;
   tenantId: string;
-  /** Time between scheduled cycles (default 15 minutes). */
+  /** Time between scheduled cycles (default 5 minutes). */
   intervalMs?: number;
+  /** Time between full reads; the cycles between them read only changes (default 24 hours). */
+  fullReconcileMs?: number;
   /** A cycle may remove at most this share of the connection's users without confirmation (0.2). */
   maxRemovalShare?: number;
   /** How long a deleted group keeps its members before they are removed (default 7 days). */
@@ -27,6 +29,8 @@ export interface CarriedState {
   needsReconnect: boolean;
   cycles: number;
   lastRun?: LastRun;
+  /** When the next cycle reads everything again (epoch ms); absent until a full read has run. */
+  fullSyncDueAt?: number;
 }
 
 export type SyncTrigger = 'schedule' | 'sync-now' | 'selection' | 'reconnect' | 'confirm';
@@ -45,14 +49,25 @@ export interface GroupOutcome {
   groupType?: string;
   error?: string;
   failureType?: FailureType;
+  /** Groups this group contains directly: the full read goes on to read them too. */
+  nestedGroupIds?: string[];
 }
 
+/** What a delta cycle's read found: changes staged, or a reason to read everything instead. */
+export type DeltaReadResult =
+  | { status: 'ok'; failedGroupIds: string[]; graphRequests: number }
+  | { status: 'needs-full' }
+  | { status: 'expired' };
+
 export interface CommitOptions {
+  trigger: SyncTrigger;
   maxRemovalShare: number;
   confirmRemovals: boolean;
   missingGraceMs: number;
   needsReconnect: boolean;
   error?: string;
+  /** The delta read itself failed: the run changes nothing. */
+  readFailed?: boolean;
 }
 
 export interface CommitResult {
@@ -67,6 +82,7 @@ export interface CommitResult {
 
 export interface LastRun extends CommitResult {
   runId: string;
+  kind?: 'full' | 'delta';
   trigger: SyncTrigger;
   finishedAt: string;
 }

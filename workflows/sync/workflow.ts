@@ -5,7 +5,6 @@ import {
   makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
-  upsertMemo,
   upsertSearchAttributes,
   uuid4,
   allHandlersFinished,
@@ -29,13 +28,14 @@ import {
 
 type Activities = ReturnType<typeof createSyncActivities>;
 
-const DEFAULT_INTERVAL_MS = 15 * 60 * 1000;
+const DEFAULT_INTERVAL_MS = 5 * 60 * 1000;
+const DEFAULT_FULL_RECONCILE_MS = 24 * 60 * 60 * 1000;
 const GROUP_CONCURRENCY = 8;
 
-// A group is retried with backoff while the others proceed; past its attempts it keeps its
-// last known members until the next cycle. Refusals a retry cannot fix are not retried. The
-// heartbeat timeout is how fast a dead worker's group moves to another worker.
-const groupActivities = (heartbeatTimeoutMs: number) =>
+// A read is retried with backoff; past its attempts a group keeps its last known members until
+// the next cycle. Refusals a retry cannot fix are not retried. The heartbeat timeout is how fast
+// a dead worker's read moves to another worker.
+const readActivities = (heartbeatTimeoutMs: number) =>
   proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: heartbeatTimeoutMs,
@@ -48,13 +48,19 @@ const { beginSyncRun, commitSyncRun, recordGroupFailure } = proxyActivities<Acti
 
 const REFUSALS: string[] = [FailureType.TokenRefused, FailureType.GraphRefused];
 
+function failureOf(error: unknown): { message: string; failureType?: FailureType } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return { message: cause instanceof Error ? cause.message : 'failed', failureType: cause instanceof ApplicationFailure ? (cause.type as FailureType) : undefined };
+}
+
 /**
  * The connection's sync, for years: a cycle on the interval, on "Sync now", on a selection
- * change and on reconnect; each cycle reads every synced group, then commits in one
- * transaction. Continues as new after every cycle so the history stays small.
+ * change and on reconnect, then one commit in one transaction. The first cycle, and one a day
+ * after it, reads every synced group in full; the cycles between read only what changed
+ * (Graph delta queries). Continues as new after every cycle so the history stays small.
  */
 export async function directorySyncWorkflow(input: DirectorySyncInput, carried?: CarriedState): Promise<void> {
-  const { syncGroup } = groupActivities(input.heartbeatTimeoutMs ?? 60_000);
+  const { syncGroup, readDelta } = readActivities(input.heartbeatTimeoutMs ?? 60_000);
   const state: CarriedState = carried ?? { selectionVersion: 0, retryGroupIds: [], pending: null, confirmRemovals: false, needsReconnect: false, cycles: 0 };
   const interval = input.intervalMs ?? DEFAULT_INTERVAL_MS;
   let running = false;
@@ -91,11 +97,52 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
       nextRunAt: new Date(nextRunAt).toISOString(),
     }),
   );
-  upsertSearchAttributes([
-    { key: orgIdKey, value: input.orgId },
-    { key: tenantIdKey, value: input.tenantId },
-    { key: connectionIdKey, value: input.connectionId },
-  ]);
+  // Later runs inherit them through continue-as-new.
+  if (!carried) {
+    upsertSearchAttributes([
+      { key: orgIdKey, value: input.orgId },
+      { key: tenantIdKey, value: input.tenantId },
+      { key: connectionIdKey, value: input.connectionId },
+    ]);
+  }
+
+  /**
+   * Reads every synced group in full, and every group nested in them, a few at a time; groups
+   * that failed before go first. A group that fails past its retries is noted and skipped.
+   */
+  async function readInFull(runId: string, trigger: SyncTrigger): Promise<GroupOutcome[]> {
+    const groupIds = await beginSyncRun(input.connectionId, runId, input.tenantId, trigger);
+    const retryFirst = new Set(state.retryGroupIds);
+    const queue = [...groupIds.filter((id) => retryFirst.has(id)), ...groupIds.filter((id) => !retryFirst.has(id))];
+    const seen = new Set(queue);
+    const outcomes: GroupOutcome[] = [];
+    let reading = 0;
+    const readNext = async (): Promise<void> => {
+      for (;;) {
+        await condition(() => queue.length > 0 || reading === 0);
+        const groupId = queue.shift();
+        if (groupId === undefined) return;
+        reading += 1;
+        try {
+          const outcome = await syncGroup(input.connectionId, runId, input.tenantId, groupId);
+          outcomes.push(outcome);
+          for (const child of outcome.nestedGroupIds ?? []) {
+            if (seen.has(child)) continue;
+            seen.add(child);
+            queue.push(child);
+          }
+        } catch (error) {
+          const failure = failureOf(error);
+          await recordGroupFailure(runId, groupId, failure.message);
+          outcomes.push({ groupId, status: 'failed', error: failure.message, failureType: failure.failureType });
+        } finally {
+          reading -= 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: GROUP_CONCURRENCY }, readNext));
+    return outcomes;
+  }
 
   // Wait for a reason to run: a request, or the interval (not while consent is missing).
   if (state.needsReconnect) await condition(() => state.pending !== null);
@@ -104,42 +151,43 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   state.pending = null;
 
   running = true;
-  upsertSearchAttributes([{ key: syncStatusKey, value: 'running' }]);
   const runId = uuid4();
-  const groupIds = await beginSyncRun(input.connectionId, runId, trigger);
-  // Groups that failed before (in preview or the last cycle) go first.
-  const retryFirst = new Set(state.retryGroupIds);
-  const queue = [...groupIds.filter((id) => retryFirst.has(id)), ...groupIds.filter((id) => !retryFirst.has(id))];
-  const outcomes: GroupOutcome[] = [];
-  await Promise.all(
-    Array.from({ length: Math.min(GROUP_CONCURRENCY, queue.length) }, async () => {
-      for (let groupId = queue.shift(); groupId !== undefined; groupId = queue.shift()) {
-        try {
-          outcomes.push(await syncGroup(input.connectionId, runId, input.tenantId, groupId));
-        } catch (error) {
-          const cause = error instanceof ActivityFailure ? error.cause : error;
-          const message = cause instanceof Error ? cause.message : 'failed';
-          await recordGroupFailure(runId, groupId, message);
-          outcomes.push({ groupId, status: 'failed', error: message, failureType: cause instanceof ApplicationFailure ? (cause.type as FailureType) : undefined });
-        }
-      }
-    }),
-  );
+  let kind: 'full' | 'delta' = state.fullSyncDueAt === undefined || Date.now() >= state.fullSyncDueAt ? 'full' : 'delta';
+  let outcomes: GroupOutcome[] = [];
+  let readFailure: ReturnType<typeof failureOf> | undefined;
+  if (kind === 'delta') {
+    try {
+      const read = await readDelta(input.connectionId, runId, input.tenantId, trigger, state.retryGroupIds);
+      if (read.status === 'ok') outcomes = read.failedGroupIds.map((groupId) => ({ groupId, status: 'failed' }));
+      else kind = 'full'; // no links yet, or Graph expired them: read everything instead
+    } catch (error) {
+      readFailure = failureOf(error);
+    }
+  }
+  if (kind === 'full') {
+    upsertSearchAttributes([{ key: syncStatusKey, value: 'running' }]);
+    outcomes = await readInFull(runId, trigger);
+  }
 
-  // Every group refused for consent reasons: the tenant took Hook's access away.
-  const refused = outcomes.length > 0 && outcomes.every((outcome) => outcome.status === 'failed' && REFUSALS.includes(outcome.failureType ?? ''));
+  // Every read refused for consent reasons: the tenant took Hook's access away.
+  const refused = readFailure
+    ? REFUSALS.includes(readFailure.failureType ?? '')
+    : kind === 'full' && outcomes.length > 0 && outcomes.every((outcome) => outcome.status === 'failed' && REFUSALS.includes(outcome.failureType ?? ''));
   state.needsReconnect = refused;
   const result = await commitSyncRun(input.connectionId, runId, {
+    trigger,
     maxRemovalShare: input.maxRemovalShare ?? 0.2,
     confirmRemovals: state.confirmRemovals,
     missingGraceMs: input.missingGraceMs ?? 7 * 24 * 60 * 60 * 1000,
     needsReconnect: refused,
-    error: refused ? 'Microsoft refused Hook’s access to this tenant: reconnect it.' : undefined,
+    readFailed: readFailure !== undefined,
+    error: refused ? 'Microsoft refused Hook’s access to this tenant: reconnect it.' : readFailure ? `Could not read the changes from Entra: ${readFailure.message}` : undefined,
   });
+  if (kind === 'full' && !refused) state.fullSyncDueAt = Date.now() + (input.fullReconcileMs ?? DEFAULT_FULL_RECONCILE_MS);
   if (result.status !== 'awaiting_confirmation') state.confirmRemovals = false;
-  state.retryGroupIds = outcomes.filter((outcome) => outcome.status !== 'ok').map((outcome) => outcome.groupId);
+  if (!readFailure) state.retryGroupIds = outcomes.filter((outcome) => outcome.status !== 'ok').map((outcome) => outcome.groupId);
   state.cycles += 1;
-  state.lastRun = { ...result, runId, trigger, finishedAt: new Date().toISOString() };
+  state.lastRun = { ...result, runId, kind, trigger, finishedAt: new Date().toISOString() };
   running = false;
   nextRunAt = Date.now() + interval;
   const status = refused ? 'needs_reconnect' : result.status === 'awaiting_confirmation' ? 'awaiting_confirmation' : result.groupsFailed > 0 ? 'failing' : 'ok';
@@ -147,10 +195,10 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     { key: syncStatusKey, value: status },
     { key: lastSyncTimeKey, value: new Date() },
   ]);
-  upsertMemo({ lastRun: state.lastRun });
 
   // Signals that arrived during the cycle are carried over in `state`; the next run serves them.
-  // The memo (tenant name, last run) goes along, so operators see it on the newest run.
+  // The memo (tenant name, last run) and the search attributes go along, so operators see them
+  // on the newest run.
   await condition(allHandlersFinished);
-  await makeContinueAsNewFunc<typeof directorySyncWorkflow>({ memo: { ...workflowInfo().memo, lastRun: state.lastRun } })(input, state);
+  await makeContinueAsNewFunc<typeof directorySyncWorkflow>({ memo: { ...workflowInfo().memo, lastRun: state.lastRun }, typedSearchAttributes: workflowInfo().typedSearchAttributes })(input, state);
 }
