@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createOrgCommand } from '../../cli/commands.js';
-import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
 import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
-import { syncNowSignal } from '../../workflows/sync/messages.js';
-import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import type { Benchmark } from '../figures.js';
 import { startBenchProduct } from '../support/product.js';
+import { round, syncedConnection } from '../support/synced-connection.js';
 
 const SELECT = 'id,displayName,mail,userPrincipalName,userType,accountEnabled,creationType';
 
@@ -26,46 +23,20 @@ export const syncBenchmark: Benchmark = {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 100);
     try {
-      await product.emulator.control(`/tenants/${tenant.id}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
       await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
-      const orgId = await createOrgCommand(product.db, `bench-${Date.now()}`, 'Bench');
-      const connectionId = await upsertConnection(product.db, { orgId, tenantId: tenant.id, tenantName: 'Fabrikam Global', verifiedDomains: [] });
-      await product.db
-        .insertInto('synced_groups')
-        .values(tenant.groups!.map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName })))
-        .execute();
-
-      const finished = async () => (await product.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).where('finished_at', 'is not', null).orderBy('started_at').execute());
-      const handle = await product.client.workflow.start(directorySyncWorkflow, {
-        workflowId: `bench-sync-${randomUUID()}`,
-        taskQueue: product.taskQueue,
-        args: [{ orgId, connectionId, tenantId: tenant.id, intervalMs: 3_600_000 }],
-      });
-      const firstRunId = (await handle.describe()).runId;
-      const since = await lastSeq(product.emulator.control);
-      const runOnce = async (expected: number) => {
-        const started = performance.now();
-        await handle.signal(syncNowSignal);
-        for (;;) {
-          const runs = await finished();
-          if (runs.length >= expected) return { seconds: (performance.now() - started) / 1000, run: runs[expected - 1]! };
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      };
+      const connection = await syncedConnection(product, tenant);
       peakRss = 0;
-      const first = await runOnce(1);
+      const first = await connection.cycle();
       report({ figure: 'full first sync', value: round(first.seconds), unit: 's', goal: '<= 60' });
       report({ figure: 'users added by the first sync', value: first.run.users_added, unit: 'users', goal: null });
       report({ figure: 'worker peak memory (RSS of the process running the worker)', value: Math.round(peakRss / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
-      const requests = (await product.emulator.control(`/requests?since=${since}`, 'GET')) as unknown[];
-      report({ figure: 'Graph requests, first sync', value: requests.length, unit: 'requests', goal: null });
-      const history = await product.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
-      report({ figure: 'history events in the first run', value: history.events?.length ?? 0, unit: 'events', goal: null });
+      report({ figure: 'Graph requests, first sync', value: first.requests.length, unit: 'requests', goal: null });
+      report({ figure: 'history events in the first run', value: first.actions.events, unit: 'events', goal: null });
 
-      const second = await runOnce(2);
-      report({ figure: 'second sync, no change', value: round(second.seconds), unit: 's', goal: null });
+      const second = await connection.cycle();
+      report({ figure: 'second sync, no change (a delta cycle)', value: round(second.seconds), unit: 's', goal: null });
       report({ figure: 'users added, updated, removed by the second sync', value: second.run.users_added + second.run.users_updated + second.run.users_removed, unit: 'users', goal: '0' });
-      await handle.terminate();
+      await connection.handle.terminate();
 
       // The floor: the same pages served alone, and the same rows loaded alone.
       const floorPages = await servePagesAlone(product.emulator.httpsUrl, tenant.id, tenant.groups!.map((group) => group.id));
@@ -92,8 +63,8 @@ async function servePagesAlone(origin: string, tenantId: string, groupIds: strin
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let id = queue.shift(); id; id = queue.shift()) {
-        for (let url: string | undefined = `${origin}/v1.0/groups/${id}/transitiveMembers/microsoft.graph.user?$select=${SELECT}&$top=999`; url; ) {
-          const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${token}`, ConsistencyLevel: 'eventual' } })).json()) as { '@odata.nextLink'?: string };
+        for (let url: string | undefined = `${origin}/v1.0/groups/${id}/members?$select=${SELECT}&$top=999`; url; ) {
+          const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).json()) as { '@odata.nextLink'?: string };
           url = page['@odata.nextLink'];
         }
       }
@@ -119,13 +90,4 @@ async function loadRowsAlone(db: Awaited<ReturnType<typeof startBenchProduct>>['
     for (let i = 0; i < memberships.length; i += 10_000) await trx.insertInto('floor_memberships' as 'group_memberships').values(memberships.slice(i, i + 10_000)).execute();
   });
   return (performance.now() - started) / 1000;
-}
-
-async function lastSeq(control: (path: string, method: string) => Promise<unknown>): Promise<number> {
-  const entries = (await control('/requests', 'GET')) as Array<{ seq: number }>;
-  return entries.at(-1)?.seq ?? 0;
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

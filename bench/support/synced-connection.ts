@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createOrgCommand } from '../../cli/commands.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { DEMO_APP_ID } from '../../emulator/demo.js';
+import type { generateTenant } from '../../emulator/generate.js';
+import type { LoggedRequest } from '../../emulator/request-log.js';
+import { syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
+import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import type { BenchProduct } from './product.js';
+
+/**
+ * A connection of the benchmark's tenant with every group synced, its sync workflow, and a way
+ * to run one cycle and see what it cost: seconds, Graph requests and resource units (from the
+ * emulator's log), and Temporal actions (from the run's history).
+ */
+export async function syncedConnection(product: BenchProduct, tenant: ReturnType<typeof generateTenant>, input: Partial<DirectorySyncInput> = {}) {
+  await product.emulator.control(`/tenants/${tenant.id}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
+  const orgId = await createOrgCommand(product.db, `bench-${Date.now()}`, 'Bench');
+  const connectionId = await upsertConnection(product.db, { orgId, tenantId: tenant.id, tenantName: 'Fabrikam Global', verifiedDomains: [] });
+  await product.db
+    .insertInto('synced_groups')
+    .values(tenant.groups!.map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName })))
+    .execute();
+  const handle = await product.client.workflow.start(directorySyncWorkflow, {
+    workflowId: `bench-sync-${randomUUID()}`,
+    taskQueue: product.taskQueue,
+    args: [{ orgId, connectionId, tenantId: tenant.id, intervalMs: 3_600_000, ...input }],
+  });
+  const finished = async () => product.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).where('finished_at', 'is not', null).orderBy('started_at').execute();
+  const requestLog = async () => (await product.emulator.control('/requests', 'GET')) as LoggedRequest[];
+
+  return {
+    connectionId,
+    handle,
+    /** "Sync now", then waits for the cycle to commit; the run's history is read once it has continued as new. */
+    async cycle() {
+      const before = (await finished()).length;
+      const seq = (await requestLog()).at(-1)?.seq ?? 0;
+      const runId = (await handle.describe()).runId;
+      const started = performance.now();
+      await handle.signal(syncNowSignal);
+      let run;
+      for (;;) {
+        run = (await finished())[before];
+        if (run) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      while ((await handle.describe()).runId === runId) await new Promise((resolve) => setTimeout(resolve, 50));
+      const requests = (await requestLog()).filter((entry) => entry.seq > seq && entry.host === 'graph' && entry.batchOf === undefined);
+      const history = await product.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      return { seconds, run, requests, history, actions: temporalActions(history) };
+    },
+  };
+}
+
+/** The Graph cost of a set of logged requests: how many, resource units, and how many were 429s. */
+export function graphCost(requests: LoggedRequest[]) {
+  return {
+    requests: requests.length,
+    resourceUnits: requests.reduce((sum, entry) => sum + (entry.resourceUnits ?? 0), 0),
+    throttled: requests.filter((entry) => entry.status === 429).length,
+  };
+}
+
+/**
+ * What Temporal Cloud bills for a run: its start (a continue-as-new is one), activities, timers,
+ * signals, search-attribute and memo upserts, markers. Workflow tasks are counted apart: they are
+ * the work the worker does, not billed actions.
+ */
+export function temporalActions(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>) {
+  const events = history.events ?? [];
+  const billed = events.filter(
+    (event) =>
+      event.workflowExecutionStartedEventAttributes ??
+      event.activityTaskScheduledEventAttributes ??
+      event.timerStartedEventAttributes ??
+      event.workflowExecutionSignaledEventAttributes ??
+      event.upsertWorkflowSearchAttributesEventAttributes ??
+      event.workflowPropertiesModifiedEventAttributes ??
+      event.markerRecordedEventAttributes,
+  ).length;
+  return { billed, workflowTasks: events.filter((event) => event.workflowTaskScheduledEventAttributes).length, events: events.length };
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
