@@ -215,24 +215,31 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const countsFor = new Set([...recompute, ...pairRoots]);
     const counts = countsFor.size === 0 ? [] : await trx.selectFrom('group_memberships').select(['group_id', (eb) => eb.fn.countAll<number>().as('n')]).where('connection_id', '=', connectionId).where('group_id', 'in', [...countsFor]).groupBy('group_id').execute();
     const countOf = new Map(counts.map((row) => [row.group_id, Number(row.n)]));
-    for (const groupId of syncedIds) {
+    const updates = syncedIds.map((groupId) => {
       const outcome = outcomes.get(groupId);
       const failure = [...(tree.get(groupId) ?? [])].map((id) => outcomes.get(id)).find((row) => row?.status === 'failed');
       const missing = missingSynced.has(groupId);
-      const name = outcome?.display_name ?? (fresh.has(groupId) ? known.get(groupId) : null);
-      await trx
-        .updateTable('synced_groups')
-        .set({
-          ...(name ? { display_name: name } : {}),
-          ...(outcome?.group_type ? { group_type: outcome.group_type } : {}),
-          ...(countsFor.has(groupId) ? { member_count: countOf.get(groupId) ?? 0 } : {}),
-          ...(held.has(groupId) || missing ? {} : { last_synced_at: now, last_error: null, missing_since: null }),
-          ...(failure ? { last_error: failure.group_id === groupId ? failure.error : `A group inside it could not be read: ${failure.error ?? 'failed'}` } : {}),
-          ...(missing ? { last_error: outcome?.error ?? 'The group no longer exists in Entra.', missing_since: sql<Date>`coalesce(missing_since, now())` } : {}),
-        })
-        .where('connection_id', '=', connectionId)
-        .where('group_id', '=', groupId)
-        .execute();
+      return {
+        groupId,
+        name: outcome?.display_name ?? (fresh.has(groupId) ? (known.get(groupId) ?? null) : null),
+        type: outcome?.group_type ?? null,
+        count: countsFor.has(groupId) ? (countOf.get(groupId) ?? 0) : null,
+        ok: !held.has(groupId) && !missing,
+        error: missing ? (outcome?.error ?? 'The group no longer exists in Entra.') : failure ? (failure.group_id === groupId ? failure.error : `A group inside it could not be read: ${failure.error ?? 'failed'}`) : null,
+        missing,
+      };
+    });
+    if (updates.length > 0) {
+      const values = updates.map((u) => sql`(${u.groupId}::uuid, ${u.name}::text, ${u.type}::text, ${u.count}::integer, ${u.ok}::boolean, ${u.error}::text, ${u.missing}::boolean)`);
+      await sql`update synced_groups g set
+          display_name = coalesce(v.name, g.display_name),
+          group_type = coalesce(v.type, g.group_type),
+          member_count = coalesce(v.count, g.member_count),
+          last_synced_at = case when v.ok then ${now} else g.last_synced_at end,
+          last_error = case when v.ok then null else coalesce(v.error, g.last_error) end,
+          missing_since = case when v.missing then coalesce(g.missing_since, ${now}) when v.ok then null else g.missing_since end
+        from (values ${sql.join(values)}) as v(group_id, name, type, count, ok, error, missing)
+        where g.connection_id = ${connectionId}::uuid and g.group_id = v.group_id`.execute(trx);
     }
     for (const row of outcomes.values()) {
       if (row.replaced || row.status !== 'ok' || !row.display_name) continue; // a rename seen in a delta

@@ -33,9 +33,9 @@ function tokenRoles(token: string): string[] {
 export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClients }) {
   const mayReadHidden = async (tenantId: string) => tokenRoles(await entra.token(tenantId)).includes('Member.Read.Hidden');
 
-  async function stageUsers(runId: string, users: GraphUser[], deleted = false) {
+  /** `latest`: a delta may list an object twice, and the later entry wins; a full read's copies are the same. */
+  async function stageUsers(runId: string, users: GraphUser[], { deleted = false, latest = true } = {}) {
     if (users.length === 0) return;
-    // A delta may list an object twice, even in one page: the later entry wins.
     const rows = [...new Map(users.map((user) => [user.id, user])).values()].map((user) => ({
       run_id: runId,
       user_id: user.id,
@@ -51,7 +51,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       .insertInto('sync_staged_users')
       .values(rows)
       .onConflict((conflict) =>
-        conflict.columns(['run_id', 'user_id']).doUpdateSet((eb) => ({
+        !latest ? conflict.columns(['run_id', 'user_id']).doNothing() : conflict.columns(['run_id', 'user_id']).doUpdateSet((eb) => ({
           display_name: eb.ref('excluded.display_name'),
           mail: eb.ref('excluded.mail'),
           user_principal_name: eb.ref('excluded.user_principal_name'),
@@ -64,13 +64,15 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       .execute();
   }
 
-  async function stageEdges(runId: string, groupId: string, edges: Array<{ id: string; type: 'user' | 'group'; removed: boolean }>) {
+  async function stageEdges(runId: string, groupId: string, edges: Array<{ id: string; type: 'user' | 'group'; removed: boolean }>, { latest = true } = {}) {
     if (edges.length === 0) return;
     const unique = [...new Map(edges.map((edge) => [edge.id, edge])).values()];
     await db
       .insertInto('sync_staged_members')
       .values(unique.map((edge) => ({ run_id: runId, group_id: groupId, member_id: edge.id, member_type: edge.type, removed: edge.removed })))
-      .onConflict((conflict) => conflict.columns(['run_id', 'group_id', 'member_id']).doUpdateSet((eb) => ({ removed: eb.ref('excluded.removed'), member_type: eb.ref('excluded.member_type') })))
+      .onConflict((conflict) =>
+        latest ? conflict.columns(['run_id', 'group_id', 'member_id']).doUpdateSet((eb) => ({ removed: eb.ref('excluded.removed'), member_type: eb.ref('excluded.member_type') })) : conflict.columns(['run_id', 'group_id', 'member_id']).doNothing(),
+      )
       .execute();
   }
 
@@ -112,8 +114,8 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       cursor.requests += 1;
       const page = await directMembersPage(graph, groupId, cursor.nextLink);
       const users = page.members.flatMap((member) => (member.type === 'user' ? [member.user] : []));
-      await stageUsers(runId, users);
-      await stageEdges(runId, groupId, page.members.map((member: Member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })));
+      await stageUsers(runId, users, { latest: false });
+      await stageEdges(runId, groupId, page.members.map((member: Member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })), { latest: false });
       cursor.nested.push(...page.members.flatMap((member) => (member.type === 'group' ? [member.id] : [])));
       cursor.pages += 1;
       cursor.members += page.members.length;
@@ -213,7 +215,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
         const closure = new Set(contained);
         const usersLink = await followDelta(graph, connection.users_delta_link!, userDeltaSchema, async (users) => {
           await stageUsers(runId, users.filter((user) => !user['@removed']));
-          await stageUsers(runId, users.filter((user) => user['@removed']), true);
+          await stageUsers(runId, users.filter((user) => user['@removed']), { deleted: true });
           heartbeat({ phase: 'users', requests });
         }, count);
 
