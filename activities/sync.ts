@@ -9,6 +9,21 @@ import { DeltaExpired, directMembersPage, followDelta, groupDeltaSchema, latestD
 import { isGuest, type GraphUser } from './graph/users.js';
 import { commitSyncRun } from './sync-commit.js';
 
+/**
+ * Heartbeats `details()` at half the heartbeat timeout while `work` runs, so an activity that is
+ * waiting out Graph's Retry-After (up to ten times for one page) is not taken for a dead one; a
+ * worker that really dies stops heartbeating and its activity moves elsewhere.
+ */
+async function keepHeartbeating<T>(details: () => unknown, work: () => Promise<T>): Promise<T> {
+  const every = Math.max(500, (activityInfo().heartbeatTimeoutMs ?? 60_000) / 2);
+  const timer = setInterval(() => heartbeat(details()), every);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 interface Cursor {
   nextLink?: string;
   pages: number;
@@ -169,12 +184,29 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       const resumed = activityInfo().heartbeatDetails as Cursor | undefined;
       const cursor: Cursor = resumed ? { ...resumed, nested: [...(resumed.nested ?? [])] } : { pages: 0, members: 0, requests: 0, nested: [] };
       try {
-        return await entra.call(tenantId, (graph) => readGroup(graph, tenantId, runId, groupId, cursor, (progress) => heartbeat(progress)));
+        return await keepHeartbeating(
+          () => cursor,
+          () => entra.call(tenantId, (graph) => readGroup(graph, tenantId, runId, groupId, cursor, (progress) => heartbeat(progress))),
+        );
       } catch (error) {
         countThrottled(error);
         if (error instanceof ApplicationFailure && error.nonRetryable) {
           return recordGroup(runId, { groupId, status: 'failed', error: error.message, failureType: (error.type ?? FailureType.EntraUnavailable) as GroupOutcome['failureType'] }, cursor.requests);
         }
+        throw error;
+      }
+    },
+
+    /**
+     * Whether Hook still has access to the tenant (a token, and `GET /organization`): asked when
+     * some reads were refused, to tell revoked consent from a group Hook may not read.
+     */
+    async checkAccess(tenantId: string): Promise<boolean> {
+      try {
+        await entra.call(tenantId, (graph) => graph.api('/organization').select('id').get());
+        return true;
+      } catch (error) {
+        if (error instanceof ApplicationFailure && (error.type === FailureType.TokenRefused || error.type === FailureType.GraphRefused)) return false;
         throw error;
       }
     },
@@ -282,14 +314,14 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       };
 
       try {
-        const failed = await entra.call(tenantId, async (graph) => {
+        const failed = await keepHeartbeating(() => ({ requests }), () => entra.call(tenantId, async (graph) => {
           try {
             return await readChanges(graph);
           } catch (error) {
             if (error instanceof DeltaExpired) return 'expired' as const;
             throw error;
           }
-        });
+        }));
         if (failed === 'expired') {
           // The run becomes a full read: its id is reused, so nothing of the delta attempt stays.
           await clear();

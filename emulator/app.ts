@@ -47,6 +47,12 @@ export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOpti
 
   if (options.control) app.use('/_emulator', controlRoutes(state));
 
+  // An outage: Graph's connections drop with no answer at all, as when the network is down.
+  app.use(['/v1.0'], (req, _res, next) => {
+    if (!state.faults.graphUnreachable) return next();
+    req.socket.destroy();
+  });
+
   const graphOrigin = (req: Request) => `https://${req.headers.host ?? 'graph.microsoft.com'}`;
   app.post('/v1.0/\\$batch', express.json({ limit: '4mb' }), (req, res) => {
     const started = Date.now();

@@ -38,6 +38,7 @@ const faults = z
     throttling: z.boolean(),
     budgetFactor: z.number().positive().max(100),
     deltaTokenLifetimeSeconds: z.number().int().min(1).max(30 * 24 * 60 * 60),
+    graphUnreachable: z.boolean(),
     rules: z.array(
       z.object({
         path: z.string().min(1),

@@ -23,6 +23,8 @@ export interface FaultSettings {
   rules: FaultRule[];
   /** How long delta tokens stay valid (Graph: 7 days for directory objects). */
   deltaTokenLifetimeSeconds: number;
+  /** Graph cannot be reached: every Graph connection is dropped without an answer (sign-in still works). */
+  graphUnreachable: boolean;
 }
 
 export const defaultFaults = (): FaultSettings => ({
@@ -34,6 +36,7 @@ export const defaultFaults = (): FaultSettings => ({
   budgetFactor: 1,
   rules: [],
   deltaTokenLifetimeSeconds: 7 * 24 * 60 * 60,
+  graphUnreachable: false,
 });
 
 export type InjectedFault = { status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number } | undefined;

@@ -1,10 +1,12 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, GraphError, HTTPMessageHandler, RedirectHandler, RedirectHandlerOptions, RetryHandler, RetryHandlerOptions, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import type { EntraSettings } from '../../lib/entra-settings.js';
 import { classifyEntraError } from './errors.js';
 
 // MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
 // declared, or MSAL would ask the public cloud to discover it.
+const GRAPH_MAX_RETRIES = 10; // the SDK's ceiling
+
 const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
 
 export interface EntraClients {
@@ -48,11 +50,19 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
     if (!result) throw new Error('MSAL returned no token');
     return result.accessToken;
   };
+  // The SDK's default chain, with more patience: under a throttling storm a page gets up to 10
+  // retries (each after Graph's Retry-After) before the activity's own retries take over.
   const graph = (tenantId: string) =>
     Client.initWithMiddleware({
       baseUrl: `${settings.graphOrigin}/`,
       customHosts: new Set([new URL(settings.graphOrigin).hostname]),
-      authProvider: { getAccessToken: () => token(tenantId) },
+      middleware: [
+        new AuthenticationHandler({ getAccessToken: () => token(tenantId) }),
+        new RetryHandler(new RetryHandlerOptions(undefined, GRAPH_MAX_RETRIES)),
+        new RedirectHandler(new RedirectHandlerOptions()),
+        new TelemetryHandler(),
+        new HTTPMessageHandler(),
+      ],
     });
   const call = async <T>(tenantId: string, work: (client: Client) => Promise<T>): Promise<T> => {
     try {

@@ -49,7 +49,7 @@ export function syncHarness(deps: { db: Db; client: Client; taskQueue: string; o
         });
       }
       await handle.signal(signal === 'confirm' ? confirmRemovalsSignal : signal === 'reconnect' ? reconnectedSignal : syncNowSignal);
-      await waitFor(async () => ((await finishedRuns()) > before ? true : undefined), 'a sync cycle');
+      await waitFor(async () => ((await finishedRuns()) > before ? true : undefined), 'a sync cycle', 120_000);
       return db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
     },
 

@@ -41,7 +41,7 @@ const readActivities = (heartbeatTimeoutMs: number) =>
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
-const { beginSyncRun, commitSyncRun, recordGroupFailure } = proxyActivities<Activities>({
+const { beginSyncRun, checkAccess, commitSyncRun, recordGroupFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumInterval: '1 minute' },
 });
@@ -169,10 +169,10 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     outcomes = await readInFull(runId, trigger);
   }
 
-  // Every read refused for consent reasons: the tenant took Hook's access away.
-  const refused = readFailure
-    ? REFUSALS.includes(readFailure.failureType ?? '')
-    : kind === 'full' && outcomes.length > 0 && outcomes.every((outcome) => outcome.status === 'failed' && REFUSALS.includes(outcome.failureType ?? ''));
+  // Reads refused: either the tenant took Hook's access away (consent revoked, permissions
+  // removed, even in the middle of the cycle) or only some groups are off limits. Ask Entra.
+  const someRefused = readFailure ? REFUSALS.includes(readFailure.failureType ?? '') : outcomes.some((outcome) => outcome.status === 'failed' && REFUSALS.includes(outcome.failureType ?? ''));
+  const refused = someRefused && !(await checkAccess(input.tenantId));
   state.needsReconnect = refused;
   const result = await commitSyncRun(input.connectionId, runId, {
     trigger,
