@@ -160,19 +160,21 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
      * the next delta cycle; if Graph cannot give them, the next cycle is a full read again.
      */
     async beginSyncRun(connectionId: string, runId: string, tenantId: string, trigger: string): Promise<string[]> {
-      await db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger, kind: 'full' }).onConflict((conflict) => conflict.column('id').doNothing()).execute();
-      await db.updateTable('entra_connections').set({ sync_status: 'running' }).where('id', '=', connectionId).where('sync_status', '!=', 'needs_reconnect').execute();
-      const run = await db.selectFrom('sync_runs').select('groups_delta_link').where('id', '=', runId).executeTakeFirstOrThrow();
-      if (run.groups_delta_link === null) {
-        try {
-          const links = await entra.call(tenantId, (graph) => latestDeltaLinks(graph, () => undefined));
-          await db.updateTable('sync_runs').set({ groups_delta_link: links.groups, users_delta_link: links.users }).where('id', '=', runId).execute();
-        } catch {
-          // The group reads will meet the same trouble and report it; this run simply stores no links.
+      return keepHeartbeating(() => 'opening', async () => {
+        await db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger, kind: 'full' }).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+        await db.updateTable('entra_connections').set({ sync_status: 'running' }).where('id', '=', connectionId).where('sync_status', '!=', 'needs_reconnect').execute();
+        const run = await db.selectFrom('sync_runs').select('groups_delta_link').where('id', '=', runId).executeTakeFirstOrThrow();
+        if (run.groups_delta_link === null) {
+          try {
+            const links = await entra.call(tenantId, (graph) => latestDeltaLinks(graph, () => undefined));
+            await db.updateTable('sync_runs').set({ groups_delta_link: links.groups, users_delta_link: links.users }).where('id', '=', runId).execute();
+          } catch {
+            // The group reads will meet the same trouble and report it; this run simply stores no links.
+          }
         }
-      }
-      const rows = await db.selectFrom('synced_groups').select('group_id').where('connection_id', '=', connectionId).orderBy('group_id').execute();
-      return rows.map((row) => row.group_id);
+        const rows = await db.selectFrom('synced_groups').select('group_id').where('connection_id', '=', connectionId).orderBy('group_id').execute();
+        return rows.map((row) => row.group_id);
+      });
     },
 
     /**
@@ -203,7 +205,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
      */
     async checkAccess(tenantId: string): Promise<boolean> {
       try {
-        await entra.call(tenantId, (graph) => graph.api('/organization').select('id').get());
+        await keepHeartbeating(() => 'probing', () => entra.call(tenantId, (graph) => graph.api('/organization').select('id').get()));
         return true;
       } catch (error) {
         if (error instanceof ApplicationFailure && (error.type === FailureType.TokenRefused || error.type === FailureType.GraphRefused)) return false;
@@ -335,6 +337,6 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       }
     },
 
-    commitSyncRun: (connectionId: string, runId: string, options: Parameters<typeof commitSyncRun>[3]) => commitSyncRun(db, connectionId, runId, options),
+    commitSyncRun: (connectionId: string, runId: string, options: Parameters<typeof commitSyncRun>[3]) => keepHeartbeating(() => 'committing', () => commitSyncRun(db, connectionId, runId, options)),
   };
 }

@@ -41,10 +41,14 @@ const readActivities = (heartbeatTimeoutMs: number) =>
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
-const { beginSyncRun, checkAccess, commitSyncRun, recordGroupFailure } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumInterval: '1 minute' },
-});
+// Opening, probing and committing retry until they succeed; they heartbeat too, so a worker that
+// dies in the middle of a commit hands it over within the heartbeat timeout, not minutes later.
+const stepActivities = (heartbeatTimeoutMs: number) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { maximumInterval: '1 minute' },
+  });
 
 const REFUSALS: string[] = [FailureType.TokenRefused, FailureType.GraphRefused];
 
@@ -61,6 +65,7 @@ function failureOf(error: unknown): { message: string; failureType?: FailureType
  */
 export async function directorySyncWorkflow(input: DirectorySyncInput, carried?: CarriedState): Promise<void> {
   const { syncGroup, readDelta } = readActivities(input.heartbeatTimeoutMs ?? 60_000);
+  const { beginSyncRun, checkAccess, commitSyncRun, recordGroupFailure } = stepActivities(input.heartbeatTimeoutMs ?? 60_000);
   const state: CarriedState = carried ?? { selectionVersion: 0, retryGroupIds: [], pending: null, confirmRemovals: false, needsReconnect: false, cycles: 0 };
   const interval = input.intervalMs ?? DEFAULT_INTERVAL_MS;
   let running = false;

@@ -9,18 +9,22 @@ import { projectRoot } from '../../lib/paths.js';
 import { syncNowSignal } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { compareWithDirectory } from '../support/expected-state.js';
+import { faultFigure, FULL } from '../support/faults.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { connectToTemporal, uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
+// Full: a 10,000-user tenant and 20 kills; short (inside npm test): 6,000 users and 3 kills.
+const KILLS = FULL ? 20 : 3;
 const TENANT = generateTenant({
   seed: 77,
   displayName: 'Crashy Ltd',
   domain: 'crashy.example',
-  users: 6_000,
-  groups: 24,
+  users: FULL ? 10_000 : 6_000,
+  groups: FULL ? 40 : 24,
   membersPerGroup: 1_500, // two pages of 999 per group, most of them
-  nestedShare: 0,
+  nestedShare: FULL ? 0.1 : 0,
   guestShare: 0.05,
   disabledShare: 0.02,
   sharedMailboxShare: 0.01,
@@ -28,7 +32,7 @@ const TENANT = generateTenant({
   servicePrincipals: [{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }],
 });
 
-describe('a worker killed in the middle of a sync cycle', () => {
+describe('the worker killed with SIGKILL at random moments of a sync, restarted each time', () => {
   let database: TestDatabase;
   let temporal: Awaited<ReturnType<typeof connectToTemporal>>;
   let emulator: RunningEmulator;
@@ -57,44 +61,53 @@ describe('a worker killed in the middle of a sync cycle', () => {
   }
 
   it('converges to exactly what an uninterrupted run writes: no row lost, none duplicated', async () => {
+    const tenant = emulator.directory.findTenant(TENANT.id)!;
     const orgId = await createOrgCommand(database.db, 'crash-org', 'Crash Org');
     const connectionId = await upsertConnection(database.db, { orgId, tenantId: TENANT.id, tenantName: 'Crashy Ltd', verifiedDomains: [] });
+    const groupIds = TENANT.groups!.map((group) => group.id);
     await database.db.insertInto('synced_groups').values(TENANT.groups!.map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName }))).execute();
     emulator.faults.latencyMs = 150; // slow enough to kill the worker between pages
 
-    const first = await startWorker();
     const handle = await temporal.client.workflow.start(directorySyncWorkflow, {
       workflowId: uniqueName('crash'),
       taskQueue: temporal.taskQueue,
       args: [{ orgId, connectionId, tenantId: TENANT.id, intervalMs: 3_600_000, heartbeatTimeoutMs: 3_000 }],
     });
     await handle.signal(syncNowSignal);
-    // Mid-cycle: some pages staged, the run not committed.
-    await waitFor(async () => {
+    const runs = () => database.db.selectFrom('sync_runs').select(['id', 'kind', 'finished_at']).where('connection_id', '=', connectionId).execute();
+
+    // Kill at seeded random moments: while pages are read, between groups, during the commit.
+    let seed = 2026;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const moments: string[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      const worker = await startWorker();
+      if ((await runs()).every((run) => run.finished_at !== null)) {
+        // The cycle finished before this kill: change the directory and start another one.
+        tenant.removeMembers(groupIds[kill % groupIds.length]!, tenant.groups.get(groupIds[kill % groupIds.length]!)!.members.slice(0, 5));
+        await handle.signal(syncNowSignal);
+      }
+      // After a kill, the new worker gets the dead one's activities once their heartbeat times out (3 s).
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + random() * 7_000));
       const staged = await database.db.selectFrom('sync_staged_members').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return Number(staged.n) > 5_000 ? true : undefined;
-    }, 'a few pages to be staged');
-    first.kill('SIGKILL');
-    expect(await database.db.selectFrom('sync_runs').select('finished_at').where('connection_id', '=', connectionId).executeTakeFirstOrThrow()).toEqual({ finished_at: null });
+      const open = (await runs()).filter((run) => run.finished_at === null);
+      moments.push(open.length === 0 ? 'idle' : `${open[0]!.kind} run, ${Number(staged.n)} rows staged`);
+      worker.kill('SIGKILL');
+    }
 
     await startWorker();
-    await waitFor(async () => {
-      const run = await database.db.selectFrom('sync_runs').select('finished_at').where('connection_id', '=', connectionId).executeTakeFirst();
-      return run?.finished_at ? true : undefined;
-    }, 'the cycle to finish on the second worker', 120_000);
+    await handle.signal(syncNowSignal); // one more cycle after the last kill, so it ends on a clean read
+    const finishedBefore = (await runs()).filter((run) => run.finished_at !== null).length;
+    await waitFor(async () => ((await runs()).filter((run) => run.finished_at !== null).length > finishedBefore && (await runs()).every((run) => run.finished_at !== null) ? true : undefined), 'the cycles to finish on the last worker', 240_000);
 
-    // What an uninterrupted run writes, straight from the tenant's data.
-    const expectedMemberships = new Set(TENANT.groups!.flatMap((group) => (group.members as string[]).map((userId) => `${group.id}/${userId}`)));
-    const expectedUsers = new Set(TENANT.groups!.flatMap((group) => group.members as string[]));
-    const memberships = await database.db.selectFrom('group_memberships').select(['group_id', 'user_id']).where('connection_id', '=', connectionId).execute();
-    const users = await database.db.selectFrom('directory_users').select('user_id').where('connection_id', '=', connectionId).where('removed_at', 'is', null).execute();
-    expect(memberships.length).toBe(expectedMemberships.size);
-    expect(new Set(memberships.map((row) => `${row.group_id}/${row.user_id}`))).toEqual(expectedMemberships);
-    expect(users.length).toBe(expectedUsers.size);
-    expect(new Set(users.map((row) => row.user_id))).toEqual(expectedUsers);
-    const run = await database.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).executeTakeFirstOrThrow();
-    expect(run).toMatchObject({ status: 'ok', groups_ok: 24, groups_failed: 0, users_added: expectedUsers.size, users_removed: 0 });
+    const state = await compareWithDirectory(database.db, connectionId, tenant, groupIds);
+    expect(state).toMatchObject({ lost: 0, extra: 0 });
+    expect(state.users).toBe(state.expectedUsers);
     expect(await database.db.selectFrom('sync_staged_members').selectAll().execute()).toEqual([]);
+    expect(await database.db.selectFrom('sync_staged_users').selectAll().execute()).toEqual([]);
+    const killsDuringRuns = moments.filter((moment) => moment !== 'idle').length;
+    expect(killsDuringRuns).toBeGreaterThan(KILLS / 2);
+    faultFigure('worker SIGKILL', { kills: KILLS, killsDuringRuns, users: state.users, memberships: state.memberships, rowsLost: state.lost, rowsExtra: state.extra, moments: moments.join('; ') });
     await handle.terminate();
-  }, 180_000);
+  }, FULL ? 900_000 : 240_000);
 });
