@@ -64,6 +64,11 @@ export function createApp(deps: AppDeps): Express {
   const session = sessions({ db: deps.db, secret: deps.config.SESSION_SECRET, secure: deps.config.PUBLIC_URL.startsWith('https:') });
   // Room for a picker form with every group checked (MAX_SELECTION ids of 36 characters).
   app.use(express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 5_100 }));
+  // A body no form sends (JSON, text) is not parsed: routes see an empty form, never undefined.
+  app.use((req, _res, next) => {
+    req.body ??= {};
+    next();
+  });
   app.use(session.load);
   app.use(session.verifyCsrf);
   app.use(authRoutes({ ...deps, views, session }));

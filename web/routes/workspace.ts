@@ -18,8 +18,13 @@ import type { Views } from '../views.js';
 import { CONNECTION, INTEGRATIONS } from '../paths.js';
 
 const usersQuery = z.object({
-  q: z.string().trim().max(100).optional(),
-  afterName: z.string().max(500).optional(),
+  // Control characters (NUL among them, which PostgreSQL text refuses) never match a name.
+  q: z
+    .string()
+    .max(100)
+    .transform((value) => value.replace(/\p{Cc}/gu, '').trim())
+    .optional(),
+  afterName: z.string().max(500).regex(/^[^\u0000]*$/).optional(),
   afterId: z.uuid().optional(),
   tab: z.enum(['groups', 'users']).optional(),
 });
