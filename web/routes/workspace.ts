@@ -24,7 +24,7 @@ const usersQuery = z.object({
     .max(100)
     .transform((value) => value.replace(/\p{Cc}/gu, '').trim())
     .optional(),
-  afterName: z.string().max(500).regex(/^[^\u0000]*$/).optional(),
+  afterName: z.string().max(500).refine((value) => !value.includes('\u0000')).optional(),
   afterId: z.uuid().optional(),
   tab: z.enum(['groups', 'users']).optional(),
 });
