@@ -24,6 +24,14 @@ async function keepHeartbeating<T>(details: () => unknown, work: () => Promise<T
   }
 }
 
+/** Groups one batch activity reads at the same time. */
+const READS_PER_BATCH = 3;
+
+interface BatchProgress {
+  done: Record<string, GroupOutcome>;
+  cursors: Record<string, Cursor>;
+}
+
 interface Cursor {
   nextLink?: string;
   pages: number;
@@ -178,25 +186,43 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
     },
 
     /**
-     * Reads one group (synced or nested) in full into the run's staging tables. The page cursor
-     * is heartbeated, so a retry after a crash resumes where the last one stopped; pages written
-     * twice are the same rows. Nothing a user sees changes until the run commits.
+     * Reads a batch of groups (synced or nested) in full into the run's staging tables, a few at
+     * a time. Progress is heartbeated — the groups done and each open group's page cursor — so a
+     * retry after a crash skips what is done and resumes mid-group; pages written twice are the
+     * same rows. A group Graph refuses is reported and the others go on; a group that may succeed
+     * later fails the attempt after the others are done, and Temporal retries just it. Nothing
+     * a user sees changes until the run commits.
      */
-    async syncGroup(connectionId: string, runId: string, tenantId: string, groupId: string): Promise<GroupOutcome> {
-      const resumed = activityInfo().heartbeatDetails as Cursor | undefined;
-      const cursor: Cursor = resumed ? { ...resumed, nested: [...(resumed.nested ?? [])] } : { pages: 0, members: 0, requests: 0, nested: [] };
-      try {
-        return await keepHeartbeating(
-          () => cursor,
-          () => entra.call(tenantId, (graph) => readGroup(graph, tenantId, runId, groupId, cursor, (progress) => heartbeat(progress))),
-        );
-      } catch (error) {
-        countThrottled(error);
-        if (error instanceof ApplicationFailure && error.nonRetryable) {
-          return recordGroup(runId, { groupId, status: 'failed', error: error.message, failureType: (error.type ?? FailureType.EntraUnavailable) as GroupOutcome['failureType'] }, cursor.requests);
-        }
-        throw error;
-      }
+    async syncGroups(connectionId: string, runId: string, tenantId: string, groupIds: string[]): Promise<GroupOutcome[]> {
+      const progress: BatchProgress = (activityInfo().heartbeatDetails as BatchProgress | undefined) ?? { done: {}, cursors: {} };
+      const queue = groupIds.filter((groupId) => !progress.done[groupId]);
+      let retryable: Error | undefined;
+      await keepHeartbeating(
+        () => progress,
+        () =>
+          Promise.all(
+            Array.from({ length: Math.min(READS_PER_BATCH, queue.length) }, async () => {
+              for (let groupId = queue.shift(); groupId !== undefined; groupId = queue.shift()) {
+                const cursor: Cursor = (progress.cursors[groupId] ??= { pages: 0, members: 0, requests: 0, nested: [] });
+                try {
+                  progress.done[groupId] = await entra.call(tenantId, (graph) => readGroup(graph, tenantId, runId, groupId, cursor, () => heartbeat(progress)));
+                } catch (error) {
+                  countThrottled(error);
+                  if (!(error instanceof ApplicationFailure && error.nonRetryable)) {
+                    retryable ??= error instanceof Error ? error : new Error(String(error));
+                    continue;
+                  }
+                  const failureType = (error.type ?? FailureType.EntraUnavailable) as GroupOutcome['failureType'];
+                  progress.done[groupId] = await recordGroup(runId, { groupId, status: 'failed', error: error.message, failureType }, cursor.requests);
+                }
+                delete progress.cursors[groupId];
+                heartbeat(progress);
+              }
+            }),
+          ),
+      );
+      if (retryable !== undefined) throw retryable;
+      return groupIds.map((groupId) => progress.done[groupId]!);
     },
 
     /**
@@ -213,9 +239,25 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       }
     },
 
-    /** A group that failed past its retries keeps its last known members; the run notes why. */
-    async recordGroupFailure(runId: string, groupId: string, error: string): Promise<void> {
-      await recordGroup(runId, { groupId, status: 'failed', error }, 0);
+    /**
+     * A batch that failed past its retries: its groups not read keep their last known members,
+     * and the run notes why. Returns those groups, and the groups nested in the ones it did read,
+     * which the run still has to read.
+     */
+    async recordBatchFailure(runId: string, groupIds: string[], error: string): Promise<{ failed: string[]; nested: string[] }> {
+      const failed = await db
+        .insertInto('sync_run_groups')
+        .values(groupIds.map((groupId) => ({ run_id: runId, group_id: groupId, status: 'failed' as const, error })))
+        .onConflict((conflict) => conflict.columns(['run_id', 'group_id']).doNothing())
+        .returning('group_id')
+        .execute();
+      const failedIds = failed.map((row) => row.group_id);
+      const read = groupIds.filter((groupId) => !failedIds.includes(groupId));
+      const nested =
+        read.length === 0
+          ? []
+          : await db.selectFrom('sync_staged_members').select('member_id').distinct().where('run_id', '=', runId).where('group_id', 'in', read).where('member_type', '=', 'group').where('removed', '=', false).execute();
+      return { failed: failedIds, nested: nested.map((row) => row.member_id) };
     },
 
     /**

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSyncActivities } from '../../activities/sync.js';
+import { createEntraClients } from '../../activities/graph/clients.js';
+import { createOrgCommand } from '../../cli/commands.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { stableId } from '../../emulator/ids.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { entraFor } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestEmulator } from '../support/emulator.js';
+import type { GroupOutcome } from '../../workflows/sync/messages.js';
+
+const group = (key: string) => stableId('northwind', 'group', key);
+const DEPARTMENTS = ['engineering', 'sales', 'marketing', 'finance', 'people', 'support'].map(group);
+
+/**
+ * One batch activity as Temporal runs it on a retry: the heartbeat details of the attempt
+ * before are handed back, against the real emulator and PostgreSQL.
+ */
+describe('reading a batch of groups', () => {
+  let database: TestDatabase;
+  let emulator: RunningEmulator;
+  let activities: ReturnType<typeof createSyncActivities>;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    emulator = await startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+    const orgId = await createOrgCommand(database.db, 'batch-org', 'Batch Org');
+    connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
+    activities = createSyncActivities({ db: database.db, entra: createEntraClients(entraFor(emulator)) });
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await database.drop();
+  });
+
+  const attempt = (runId: string, groupIds: string[], heartbeatDetails?: unknown) => {
+    const environment = new MockActivityEnvironment({ heartbeatDetails, heartbeatTimeoutMs: 60_000 });
+    let details: unknown = heartbeatDetails;
+    environment.on('heartbeat', (sent: unknown) => (details = sent));
+    const result: Promise<GroupOutcome[]> = environment.run((ids: string[]) => activities.syncGroups(connectionId, runId, DEMO_TENANT_ID, ids), groupIds);
+    return { result, details: () => details };
+  };
+
+  it('a group that keeps failing fails the attempt after the others are read; the retry reads only it; past the retries its nested groups are still handed on', async () => {
+    const runId = randomUUID();
+    await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
+    // 500 is not retried inside the Graph client: each attempt sees it once.
+    emulator.faults.rules = [{ path: `^/groups/${group('finance')}/members`, status: 500, times: 1_000 }];
+
+    const first = attempt(runId, [group('all-staff'), group('finance'), group('managers')]);
+    await expect(first.result).rejects.toThrow(/Graph unavailable: 500/);
+    const progress = first.details() as { done: Record<string, { status: string; nestedGroupIds?: string[] }> };
+    expect(Object.keys(progress.done).sort()).toEqual([group('all-staff'), group('managers')].sort());
+    expect(progress.done[group('all-staff')]!.nestedGroupIds?.sort()).toEqual([...DEPARTMENTS].sort());
+
+    const before = emulator.log.lastSeq;
+    const retry = attempt(runId, [group('all-staff'), group('finance'), group('managers')], progress);
+    await expect(retry.result).rejects.toThrow(/Graph unavailable: 500/);
+    const paths = emulator.log.since(before).filter((entry) => entry.host === 'graph').map((entry) => entry.path);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.every((path) => path.startsWith(`/groups/${group('finance')}`))).toBe(true);
+
+    const { failed, nested } = await activities.recordBatchFailure(runId, [group('all-staff'), group('finance'), group('managers')], 'Graph unavailable: 500');
+    expect(failed).toEqual([group('finance')]);
+    expect(nested.sort()).toEqual([...DEPARTMENTS].sort());
+    const statuses = await database.db.selectFrom('sync_run_groups').select(['group_id', 'status']).where('run_id', '=', runId).orderBy('group_id').execute();
+    expect(Object.fromEntries(statuses.map((row) => [row.group_id, row.status]))).toEqual({ [group('all-staff')]: 'ok', [group('finance')]: 'failed', [group('managers')]: 'ok' });
+    emulator.faults.rules = [];
+  });
+
+  it('a group Graph refuses is reported and the batch goes on', async () => {
+    const runId = randomUUID();
+    await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
+    const gone = stableId('northwind', 'group', 'never-existed');
+    const outcomes = await attempt(runId, [gone, group('sales')]).result;
+    expect(outcomes.map((outcome) => [outcome.groupId, outcome.status])).toEqual([
+      [gone, 'missing'],
+      [group('sales'), 'ok'],
+    ]);
+    const staged = await database.db.selectFrom('sync_staged_members').select((eb) => eb.fn.countAll<string>().as('n')).where('run_id', '=', runId).where('group_id', '=', group('sales')).executeTakeFirstOrThrow();
+    expect(Number(staged.n)).toBe(7);
+  });
+});
