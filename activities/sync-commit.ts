@@ -1,6 +1,7 @@
 import { metricMeter } from '@temporalio/activity';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/client.js';
+import { refreshDirectoryStats } from '../db/repositories/directory.js';
 import type { Database } from '../db/schema.js';
 import type { CommitOptions, CommitResult } from '../workflows/sync/messages.js';
 
@@ -210,6 +211,8 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
         usersRemoved = Number(removed.numUpdatedRows);
       }
     }
+
+    if (usersAdded + usersUpdated + usersRemoved > 0) await refreshDirectoryStats(trx, connectionId);
 
     // 6. What the Groups tab shows: names, counts, errors, and groups read in full.
     const countsFor = new Set([...recompute, ...pairRoots]);

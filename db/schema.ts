@@ -16,6 +16,7 @@ export interface Database {
   group_memberships: GroupMembershipsTable;
   group_edges: GroupEdgesTable;
   directory_groups: DirectoryGroupsTable;
+  directory_domains: DirectoryDomainsTable;
   sync_staged_members: SyncStagedMembersTable;
   sync_staged_users: SyncStagedUsersTable;
   sync_runs: SyncRunsTable;
@@ -102,6 +103,16 @@ export interface EntraConnectionsTable {
   groups_delta_link: string | null;
   users_delta_link: string | null;
   last_full_sync_at: Date | null;
+  user_count: ColumnType<number, number | undefined, number>;
+  guest_count: ColumnType<number, number | undefined, number>;
+  disabled_count: ColumnType<number, number | undefined, number>;
+}
+
+/** Active users per email domain of a connection (the Authorized domains pane), kept by the sync. */
+export interface DirectoryDomainsTable {
+  connection_id: string;
+  email_domain: string;
+  users: number;
 }
 
 export type SyncStatus = 'idle' | 'running' | 'needs_reconnect' | 'awaiting_confirmation' | 'failing';

@@ -40,14 +40,7 @@ export function listConnections(db: Executor, orgId: string) {
         .whereRef('synced_groups.connection_id', '=', 'entra_connections.id')
         .as('synced_group_count'),
     )
-    .select((eb) =>
-      eb
-        .selectFrom('directory_users')
-        .select(eb.fn.countAll<number>().as('n'))
-        .whereRef('directory_users.connection_id', '=', 'entra_connections.id')
-        .where('directory_users.removed_at', 'is', null)
-        .as('user_count'),
-    )
+    .select('user_count')
     .where('org_id', '=', orgId)
     .orderBy('connected_at')
     .execute();

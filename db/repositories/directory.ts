@@ -16,36 +16,24 @@ export async function paneSummary(db: Db, connectionId: string) {
       .where('g.connection_id', '=', connectionId)
       .orderBy(sql`lower(g.display_name)`)
       .execute(),
-    db
-      .selectFrom('directory_users')
-      .select((eb) => [eb.fn.countAll<number>().as('total'), sql<number>`count(*) filter (where is_guest)`.as('guests'), sql<number>`count(*) filter (where account_enabled = false)`.as('disabled')])
-      .where('connection_id', '=', connectionId)
-      .where('removed_at', 'is', null)
-      .executeTakeFirstOrThrow(),
-    db
-      .selectFrom('directory_users')
-      .select(['email_domain', (eb) => eb.fn.countAll<number>().as('users')])
-      .where('connection_id', '=', connectionId)
-      .where('removed_at', 'is', null)
-      .where('email_domain', 'is not', null)
-      .where('email_domain', '!=', '')
-      .groupBy('email_domain')
-      .orderBy('users', 'desc')
-      .orderBy('email_domain')
-      .execute(),
+    db.selectFrom('entra_connections').select(['user_count', 'guest_count', 'disabled_count']).where('id', '=', connectionId).executeTakeFirstOrThrow(),
+    db.selectFrom('directory_domains').select(['email_domain', 'users']).where('connection_id', '=', connectionId).orderBy('users', 'desc').orderBy('email_domain').execute(),
     db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(1).executeTakeFirst(),
-    // A sample of three names per group, for the Groups tab.
-    sql<{ group_id: string; names: string[] }>`
-      select group_id, (array_agg(display_name order by display_name))[1:3] as names
-      from (select m.group_id, u.display_name, row_number() over (partition by m.group_id order by u.display_name) as n
-            from group_memberships m join directory_users u on u.connection_id = m.connection_id and u.user_id = m.user_id
-            where m.connection_id = ${connectionId} and u.removed_at is null) ranked
-      where n <= 3 group by group_id`.execute(db),
+    // Three members of each group, for the Groups tab: a few index lookups per group.
+    sql<{ group_id: string; display_name: string | null }>`
+      select g.group_id, s.display_name from synced_groups g
+      cross join lateral (
+        select u.display_name from group_memberships m
+        join directory_users u on u.connection_id = m.connection_id and u.user_id = m.user_id and u.removed_at is null
+        where m.connection_id = g.connection_id and m.group_id = g.group_id
+        limit 3) s
+      where g.connection_id = ${connectionId}`.execute(db),
   ]);
-  const sampleOf = new Map(samples.rows.map((row) => [row.group_id, row.names]));
+  const sampleOf = new Map<string, string[]>();
+  for (const row of samples.rows) sampleOf.set(row.group_id, [...(sampleOf.get(row.group_id) ?? []), row.display_name ?? '—'].sort((a, b) => a.localeCompare(b)));
   return {
     groups: groups.map((group) => ({ ...group, sample: sampleOf.get(group.group_id) ?? [] })),
-    users: { total: Number(users.total), guests: Number(users.guests), disabled: Number(users.disabled) },
+    users: { total: users.user_count, guests: users.guest_count, disabled: users.disabled_count },
     domains,
     lastRun,
   };
@@ -63,7 +51,8 @@ export function usersPage(db: Db, connectionId: string, options: { query?: strin
     .where('removed_at', 'is', null);
   if (options.query) {
     const pattern = `%${options.query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    select = select.where((eb) => eb.or([eb('display_name', 'ilike', pattern), eb('mail', 'ilike', pattern), eb('user_principal_name', 'ilike', pattern)]));
+    // The expression of the trigram index directory_users_search.
+    select = select.where(sql<boolean>`(coalesce(display_name, '') || ' ' || coalesce(mail, '') || ' ' || coalesce(user_principal_name, '')) ilike ${pattern}`);
   }
   if (options.after) {
     const { name, id } = options.after;
@@ -77,6 +66,22 @@ export async function activeUserCount(db: Db, connectionId: string): Promise<num
   return Number(row.n);
 }
 
+/**
+ * Recounts what the pane shows (users, guests, disabled, users per domain) after the users
+ * changed; runs inside the transaction that changed them.
+ */
+export async function refreshDirectoryStats(db: Db, connectionId: string): Promise<void> {
+  await sql`update entra_connections c set user_count = s.total, guest_count = s.guests, disabled_count = s.disabled
+            from (select count(*) as total, count(*) filter (where is_guest) as guests, count(*) filter (where account_enabled = false) as disabled
+                  from directory_users where connection_id = ${connectionId} and removed_at is null) s
+            where c.id = ${connectionId}`.execute(db);
+  await db.deleteFrom('directory_domains').where('connection_id', '=', connectionId).execute();
+  await sql`insert into directory_domains (connection_id, email_domain, users)
+            select connection_id, email_domain, count(*) from directory_users
+            where connection_id = ${connectionId} and removed_at is null and email_domain is not null and email_domain <> ''
+            group by connection_id, email_domain`.execute(db);
+}
+
 /** Disconnect: the connection's users leave Hook (softly, with the reason), its groups stop syncing. */
 export async function disconnectConnection(db: Db, connectionId: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -88,6 +93,7 @@ export async function disconnectConnection(db: Db, connectionId: string): Promis
       .execute();
     await trx.deleteFrom('group_memberships').where('connection_id', '=', connectionId).execute();
     await trx.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
+    await refreshDirectoryStats(trx, connectionId);
     await trx.updateTable('entra_connections').set({ status: 'disconnected', sync_status: 'idle', pending_removals: 0, updated_at: new Date() }).where('id', '=', connectionId).execute();
   });
 }

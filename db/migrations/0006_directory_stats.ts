@@ -1,0 +1,40 @@
+import { sql, type Kysely } from 'kysely';
+
+// Frozen: see 0001.
+
+export async function up(db: Kysely<any>): Promise<void> {
+  // What the pane and the Integrations table show, kept by the sync's commit instead of being
+  // counted over every user on every page view.
+  await db.schema
+    .alterTable('entra_connections')
+    .addColumn('user_count', 'integer', (col) => col.notNull().defaultTo(0))
+    .addColumn('guest_count', 'integer', (col) => col.notNull().defaultTo(0))
+    .addColumn('disabled_count', 'integer', (col) => col.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .createTable('directory_domains')
+    .addColumn('connection_id', 'uuid', (col) => col.notNull().references('entra_connections.id').onDelete('cascade'))
+    .addColumn('email_domain', 'text', (col) => col.notNull())
+    .addColumn('users', 'integer', (col) => col.notNull())
+    .addPrimaryKeyConstraint('directory_domains_pkey', ['connection_id', 'email_domain'])
+    .execute();
+  await sql`update entra_connections c set user_count = s.total, guest_count = s.guests, disabled_count = s.disabled
+            from (select connection_id, count(*) as total, count(*) filter (where is_guest) as guests, count(*) filter (where account_enabled = false) as disabled
+                  from directory_users where removed_at is null group by connection_id) s
+            where s.connection_id = c.id`.execute(db);
+  await sql`insert into directory_domains (connection_id, email_domain, users)
+            select connection_id, email_domain, count(*) from directory_users
+            where removed_at is null and email_domain is not null and email_domain <> ''
+            group by connection_id, email_domain`.execute(db);
+
+  // Search by any part of a name or address without reading every user (trigram index).
+  await sql`create extension if not exists pg_trgm`.execute(db);
+  await sql`create index directory_users_search on directory_users
+            using gin ((coalesce(display_name, '') || ' ' || coalesce(mail, '') || ' ' || coalesce(user_principal_name, '')) gin_trgm_ops)`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('directory_users_search').execute();
+  await db.schema.dropTable('directory_domains').execute();
+  for (const column of ['user_count', 'guest_count', 'disabled_count']) await db.schema.alterTable('entra_connections').dropColumn(column).execute();
+}
