@@ -185,6 +185,8 @@ export interface DirectoryUsersTable {
   removed_at: Date | null;
   removed_reason: string | null;
   email_domain: string | null;
+  /** Name, mail and UPN lowercased, kept by PostgreSQL (generated), for the search. */
+  search_text: ColumnType<string, never, never>;
   is_guest: ColumnType<boolean, boolean | undefined, boolean>;
   is_shared_mailbox: ColumnType<boolean, boolean | undefined, boolean>;
   first_seen_at: ColumnType<Date, Date | undefined, never>;

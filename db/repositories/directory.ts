@@ -51,8 +51,7 @@ export function usersPage(db: Db, connectionId: string, options: { query?: strin
     .where('removed_at', 'is', null);
   if (options.query) {
     const pattern = `%${options.query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    // The expression of the trigram index directory_users_search.
-    select = select.where(sql<boolean>`(coalesce(display_name, '') || ' ' || coalesce(mail, '') || ' ' || coalesce(user_principal_name, '')) ilike ${pattern}`);
+    select = select.where(sql<boolean>`search_text like lower(${pattern})`);
   }
   if (options.after) {
     const { name, id } = options.after;

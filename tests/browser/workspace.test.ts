@@ -75,8 +75,14 @@ describe('in a real browser: the workspace pane after a sync', () => {
     await screenshot(page, 'pane-users');
 
     const someone = names[3]!;
-    await page.getByPlaceholder('Search by name or email').fill(someone);
-    await expect.poll(async () => (await page.locator('.user-list .member-name').allTextContents()).every((name) => name.includes(someone))).toBe(true);
+    // Case does not matter; every result matches, and the person searched for is among them.
+    await page.getByPlaceholder('Search by name or email').fill(someone.toUpperCase());
+    await expect
+      .poll(async () => {
+        const found = await page.locator('.user-list .member-name').allTextContents();
+        return found.includes(someone) && found.every((name) => name.toLowerCase().includes(someone.toLowerCase()));
+      })
+      .toBe(true);
 
     await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
     await pane.getByText('Disconnect', { exact: true }).click();
