@@ -59,7 +59,9 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
   /** `latest`: a delta may list an object twice, and the later entry wins; a full read's copies are the same. */
   async function stageUsers(runId: string, users: GraphUser[], { deleted = false, latest = true } = {}) {
     if (users.length === 0) return;
-    const rows = [...new Map(users.map((user) => [user.id, user])).values()].map((user) => ({
+    // In id order: reads staging the same users at the same time then lock them in one order (no deadlock).
+    const byId = [...new Map(users.map((user) => [user.id, user])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows = byId.map((user) => ({
       run_id: runId,
       user_id: user.id,
       display_name: user.displayName ?? null,

@@ -1,6 +1,7 @@
 import { BatchRequestContent, BatchResponseContent, GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import { sleep } from '@temporalio/activity';
 import { z } from 'zod';
+import { GRAPH_MAX_RETRIES } from './clients.js';
 import { graphUserSchema, USER_SELECT, type GraphUser } from './users.js';
 
 /** A direct member of a group: a user (with the properties the sync stores) or a nested group. */
@@ -90,7 +91,8 @@ export async function latestDeltaLinks(graph: Client, countRequest: () => void):
 }
 
 const BATCH_SIZE = 20;
-const MAX_ROUNDS = 6;
+// An item inside a $batch gets the retries any other request gets from the Graph client.
+const MAX_ROUNDS = GRAPH_MAX_RETRIES + 1;
 
 /**
  * Users by id, twenty to a `$batch` (members a delta added whom Hook has not seen yet). Throttled
