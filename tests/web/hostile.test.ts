@@ -167,7 +167,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     }
     expect(failures).toEqual([]);
     expect(await snapshot()).toEqual(before);
-    faultFigure('hostile input', { cases, serverErrors: failures.length, changed: 0 });
+    faultFigure('hostile input', { cases, serverErrors: failures.length });
   }, 300_000);
 
   it("another org's connection, groups, users and workflows: refused on every route, nothing leaked", async () => {
@@ -196,7 +196,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     if (/Acme Secret/.test(own.text)) leaks.push('own users list showed Acme users');
     expect(leaks).toEqual([]);
     expect(await snapshot()).toEqual(before);
-    faultFigure('cross-org access', { cases, allowed: 0, leaked: 0 });
+    faultFigure('cross-org access', { cases, allowedOrLeaked: leaks.length });
   }, 120_000);
 
   it('a missing, wrong or foreign CSRF token is refused on every state-changing route, and changes nothing', async () => {
@@ -216,22 +216,24 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     }
     expect(accepted).toEqual([]);
     expect(await snapshot()).toEqual(before);
-    faultFigure('CSRF', { routes: posts.length, cases, accepted: 0 });
+    faultFigure('CSRF', { routes: posts.length, cases, accepted: accepted.length });
   });
 
   it('consent callbacks with a forged state are refused and change nothing', async () => {
     const before = await snapshot();
+    const accepted: string[] = [];
     let cases = 0;
     for (const state of [randomBytes(32).toString('base64url'), 'a'.repeat(20), `${'x'.repeat(199)}`, HOSTILE[0]!.padEnd(25, 'x')]) {
       for (const extra of ['', `&tenant=${DEMO_TENANT_ID}&admin_consent=True`, '&error=access_denied&error_description=%3Cscript%3E']) {
         cases += 1;
         const response = await admin.request(`/org/settings/integrations/microsoft-entra/callback?state=${encodeURIComponent(state)}${extra}`);
-        expect(response.status).toBeLessThan(500);
+        if (response.status !== 400 || !response.text.includes('This link has expired')) accepted.push(`${state} ${extra}: ${response.status}`);
         expect(response.text).not.toContain('<script>');
       }
     }
+    expect(accepted).toEqual([]);
     expect(await snapshot()).toEqual(before);
-    faultFigure('consent state forged', { cases, accepted: 0 });
+    faultFigure('consent state forged', { cases, accepted: accepted.length });
   });
 
   it('every page carries a strict CSP (no unsafe-inline, no foreign origin but the consent form target) and the session cookie its flags', async () => {
