@@ -27,7 +27,9 @@ const ADMINS = 50;
 const ADMIN_SECONDS = 20;
 // An admin reads a page before the next click: 0.5–1.5 s (1 s on average) between requests, so
 // 50 admins ask for about 50 pages a second.
-const THINK_MS = [500, 1_500] as const;
+// LOAD_THINK_MS=0 makes every admin click again the moment a page arrives (a closed loop: the
+// throughput the machine can give, not the latency an admin sees).
+const THINK_MS = process.env.LOAD_THINK_MS === undefined ? ([500, 1_500] as const) : ([Number(process.env.LOAD_THINK_MS) / 2, (Number(process.env.LOAD_THINK_MS) * 3) / 2] as const);
 const think = () => new Promise((resolve) => setTimeout(resolve, THINK_MS[0] + Math.random() * (THINK_MS[1] - THINK_MS[0])));
 
 /** CPU time a process has used, from /proc (Linux). */
