@@ -2,6 +2,7 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import { AuthenticationHandler, Client, GraphError, HTTPMessageHandler, RedirectHandler, RedirectHandlerOptions, RetryHandler, RetryHandlerOptions, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import type { EntraSettings } from '../../lib/entra-settings.js';
 import { classifyEntraError } from './errors.js';
+import { PacingHandler, TenantPacer } from './pacing.js';
 
 // MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
 // declared, or MSAL would ask the public cloud to discover it.
@@ -50,8 +51,16 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
     if (!result) throw new Error('MSAL returned no token');
     return result.accessToken;
   };
-  // The SDK's default chain, with more patience: under a throttling storm a page gets up to 10
-  // retries (each after Graph's Retry-After) before the activity's own retries take over.
+  // One pacer per tenant for this process: every read of the tenant shares its budget.
+  const pacers = new Map<string, TenantPacer>();
+  const pacer = (tenantId: string) => {
+    let found = pacers.get(tenantId);
+    if (!found) pacers.set(tenantId, (found = new TenantPacer()));
+    return found;
+  };
+  // The SDK's default chain, with more patience (under a throttling storm a page gets up to 10
+  // retries, each after Graph's Retry-After, before the activity's own retries take over) and
+  // the tenant's pacer between the retries and the network.
   const graph = (tenantId: string) =>
     Client.initWithMiddleware({
       baseUrl: `${settings.graphOrigin}/`,
@@ -59,6 +68,7 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
       middleware: [
         new AuthenticationHandler({ getAccessToken: () => token(tenantId) }),
         new RetryHandler(new RetryHandlerOptions(undefined, GRAPH_MAX_RETRIES)),
+        new PacingHandler(pacer(tenantId)),
         new RedirectHandler(new RedirectHandlerOptions()),
         new TelemetryHandler(),
         new HTTPMessageHandler(),

@@ -55,11 +55,11 @@ export async function syncedConnection(product: BenchProduct, tenant: ReturnType
   };
 }
 
-/** The Graph cost of a set of logged requests: how many, resource units, and how many were 429s. */
+/** The Graph cost of a set of logged requests: how many, resource units spent (a 429 spends none), and how many were 429s. */
 export function graphCost(requests: LoggedRequest[]) {
   return {
     requests: requests.length,
-    resourceUnits: requests.reduce((sum, entry) => sum + (entry.resourceUnits ?? 0), 0),
+    resourceUnits: requests.reduce((sum, entry) => sum + (entry.status === 429 ? 0 : (entry.resourceUnits ?? 0)), 0),
     throttled: requests.filter((entry) => entry.status === 429).length,
   };
 }

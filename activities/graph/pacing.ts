@@ -1,0 +1,88 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+
+/** Past this share of the budget used, requests are spaced out further. */
+const TARGET_USED = 0.9;
+const MIN_SPACING_MS = 20;
+const MAX_SPACING_MS = 10_000;
+
+export interface Clock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/**
+ * Keeps one tenant's reads inside Graph's resource-unit budget (per app and tenant, a bucket
+ * that refills over 10 seconds), so a sync spends the budget instead of collecting 429s.
+ *
+ * Graph says how full the bucket is: above 80 % use, every answer carries
+ * `x-ms-throttle-limit-percentage`. While that share stays above 90 %, requests start further
+ * apart (×1.5 each time); below it, closer (×0.8); once the header is gone, spacing halves
+ * towards none, so a tenant far from its budget is never slowed. A 429 for the tenant's budget
+ * holds every request to the tenant until its Retry-After has passed, not only the one refused,
+ * and doubles the spacing.
+ */
+export class TenantPacer {
+  private spacingMs = 0;
+  private nextStart = 0;
+  private heldUntil = 0;
+
+  constructor(private readonly clock: Clock = realClock) {}
+
+  /** Waits for this request's turn. */
+  async turn(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const start = Math.max(now, this.nextStart, this.heldUntil);
+      if (start <= now) {
+        this.nextStart = now + this.spacingMs;
+        return;
+      }
+      await this.clock.sleep(start - now);
+    }
+  }
+
+  /** Learns from an answer: its status and headers. */
+  answered(status: number, headers: Headers): void {
+    // A 429 for the tenant's budget says so (`x-ms-throttle-scope: Tenant_Application/…` or
+    // `Tenant/…`); any other 429 is the retry handler's business, for that request alone.
+    if (status === 429 && /^Tenant/i.test(headers.get('x-ms-throttle-scope') ?? '')) {
+      const retryAfter = Number(headers.get('Retry-After'));
+      this.heldUntil = Math.max(this.heldUntil, this.clock.now() + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000));
+      this.spacingMs = Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * 2));
+      return;
+    }
+    const used = Number(headers.get('x-ms-throttle-limit-percentage') ?? NaN);
+    if (Number.isFinite(used)) {
+      this.spacingMs = used >= TARGET_USED ? Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * 1.5)) : this.spacingMs * 0.8;
+    } else {
+      this.spacingMs = this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
+    }
+  }
+
+  /** Milliseconds between request starts now (0: unpaced). */
+  get spacing(): number {
+    return this.spacingMs;
+  }
+}
+
+/**
+ * The Graph client middleware that asks the tenant's pacer for a turn before each request
+ * (retries included: it sits after the retry handler) and tells it every answer.
+ */
+export class PacingHandler implements Middleware {
+  private next?: Middleware;
+
+  constructor(private readonly pacer: TenantPacer) {}
+
+  async execute(context: Context): Promise<void> {
+    await this.pacer.turn();
+    await this.next!.execute(context);
+    if (context.response) this.pacer.answered(context.response.status, context.response.headers);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEntraClients } from '../../activities/graph/clients.js';
+import { TenantPacer, type Clock } from '../../activities/graph/pacing.js';
+import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { entraFor } from '../support/app.js';
+import { startTestEmulator } from '../support/emulator.js';
+
+/** A clock that moves only when someone sleeps on it. */
+function fakeClock(): Clock & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: (ms) => {
+      slept.push(ms);
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+const answer = (used?: string, retryAfter?: string, scope?: string) =>
+  new Headers({ ...(used ? { 'x-ms-throttle-limit-percentage': used } : {}), ...(retryAfter ? { 'Retry-After': retryAfter } : {}), ...(scope ? { 'x-ms-throttle-scope': scope } : {}) });
+
+describe('the tenant pacer', () => {
+  it('leaves a tenant far from its budget alone', async () => {
+    const clock = fakeClock();
+    const pacer = new TenantPacer(clock);
+    for (let request = 0; request < 50; request++) {
+      await pacer.turn();
+      pacer.answered(200, answer());
+    }
+    expect(clock.slept).toEqual([]);
+    expect(pacer.spacing).toBe(0);
+  });
+
+  it('spaces requests out while over 90 % of the budget is used, closer again below it, and not at all once Graph stops warning', () => {
+    const pacer = new TenantPacer(fakeClock());
+    pacer.answered(200, answer('0.8'));
+    expect(pacer.spacing).toBe(0); // warned, but under the target
+    pacer.answered(200, answer('0.9'));
+    expect(pacer.spacing).toBe(20);
+    pacer.answered(200, answer('1.0'));
+    pacer.answered(200, answer('1.0'));
+    expect(pacer.spacing).toBe(45);
+    pacer.answered(200, answer('0.8'));
+    expect(pacer.spacing).toBe(36);
+    for (let quiet = 0; quiet < 4; quiet++) pacer.answered(200, answer());
+    expect(pacer.spacing).toBe(0);
+  });
+
+  it('holds every request to the tenant until the Retry-After of a 429 for its budget has passed; other 429s are left to the retry', async () => {
+    const clock = fakeClock();
+    const pacer = new TenantPacer(clock);
+    pacer.answered(429, answer(undefined, '5'));
+    await pacer.turn();
+    expect(clock.now()).toBe(0);
+    pacer.answered(429, answer(undefined, '3', 'Tenant_Application/ReadWrite/app/tenant'));
+    await pacer.turn();
+    expect(clock.now()).toBe(3_000);
+    await pacer.turn();
+    expect(clock.now()).toBe(3_020); // and the next one waits its spacing
+  });
+});
+
+describe('the Graph client against a budget that binds', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ tenants: [demoTenant([{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }])] });
+  });
+  afterAll(() => emulator.close());
+
+  it('spends the budget with next to no 429s, and every request succeeds', async () => {
+    // The demo tenant is small (3,500 RU per 10 s); a tenth of that is 350 RU, 35 RU a second.
+    Object.assign(emulator.faults, { throttling: true, budgetFactor: 0.1 });
+    const graph = createEntraClients(entraFor(emulator)).graph(DEMO_TENANT_ID);
+    const since = emulator.log.lastSeq;
+    const readers = 6;
+    const each = 100; // 600 requests of 1 RU: the bucket covers 350, the rest waits for refill
+    const results = await Promise.all(
+      Array.from({ length: readers }, async () => {
+        let ok = 0;
+        for (let request = 0; request < each; request++) {
+          await graph.api('/organization').select('id').get();
+          ok += 1;
+        }
+        return ok;
+      }),
+    );
+    expect(results).toEqual(Array.from({ length: readers }, () => each));
+    const answers = emulator.log.since(since).filter((entry) => entry.host === 'graph');
+    const throttled = answers.filter((entry) => entry.status === 429).length;
+    expect(answers.length - throttled).toBe(readers * each);
+    expect(throttled / answers.length).toBeLessThan(0.01);
+  }, 60_000);
+});
