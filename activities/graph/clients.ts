@@ -4,10 +4,10 @@ import type { EntraSettings } from '../../lib/entra-settings.js';
 import { classifyEntraError } from './errors.js';
 import { PacingHandler, TenantPacer } from './pacing.js';
 
-// MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
-// declared, or MSAL would ask the public cloud to discover it.
 export const GRAPH_MAX_RETRIES = 10; // the SDK's ceiling
 
+// MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
+// declared, or MSAL would ask the public cloud to discover it.
 const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
 
 export interface EntraClients {

@@ -50,15 +50,20 @@ export class TenantPacer {
     if (status === 429 && /^Tenant/i.test(headers.get('x-ms-throttle-scope') ?? '')) {
       const retryAfter = Number(headers.get('Retry-After'));
       this.heldUntil = Math.max(this.heldUntil, this.clock.now() + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000));
-      this.spacingMs = Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * 2));
+      this.widen(2);
       return;
     }
     const used = Number(headers.get('x-ms-throttle-limit-percentage') ?? NaN);
     if (Number.isFinite(used)) {
-      this.spacingMs = used >= TARGET_USED ? Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * 1.5)) : this.spacingMs * 0.8;
+      if (used >= TARGET_USED) this.widen(1.5);
+      else this.spacingMs *= 0.8;
     } else {
       this.spacingMs = this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
     }
+  }
+
+  private widen(factor: number): void {
+    this.spacingMs = Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * factor));
   }
 
   /** Milliseconds between request starts now (0: unpaced). */

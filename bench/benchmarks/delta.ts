@@ -1,10 +1,11 @@
 import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
+import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import type { Benchmark } from '../figures.js';
 import { startBenchProduct } from '../support/product.js';
 import { graphCost, round, syncedConnection } from '../support/synced-connection.js';
 
 const CYCLES_PER_DAY = (24 * 60) / 5; // the default interval
-const L_TENANT_UNITS_PER_SECOND = 8_000 / 10; // Graph's budget for a tenant over 500 users
+const L_TENANT_UNITS_PER_SECOND = BUDGET_PER_10S.L / 10; // Graph's budget for a tenant over 500 users
 
 /**
  * Delta cycles on the 100,000-user / 1,000-group tenant against the full read they replace: a
@@ -73,7 +74,7 @@ export const deltaBenchmark: Benchmark = {
       const scarce = await syncedConnection(product, tenant);
       const scarceRun = await scarce.cycle();
       const scarceCost = graphCost(scarceRun.requests);
-      const bucket = 8_000 * factor;
+      const bucket = BUDGET_PER_10S.L * factor;
       const scarceFloor = Math.max(0, scarceCost.resourceUnits - bucket) / (L_TENANT_UNITS_PER_SECOND * factor);
       report({ figure: 'full sync on a twentieth of the budget: time', value: round(scarceRun.seconds), unit: 's', goal: null });
       report({ figure: 'full sync on a twentieth of the budget: floor ((resource units − bucket) ÷ 40 RU/s)', value: round(scarceFloor), unit: 's', goal: null });

@@ -30,7 +30,8 @@ export async function paneSummary(db: Db, connectionId: string) {
       where g.connection_id = ${connectionId}`.execute(db),
   ]);
   const sampleOf = new Map<string, string[]>();
-  for (const row of samples.rows) sampleOf.set(row.group_id, [...(sampleOf.get(row.group_id) ?? []), row.display_name ?? '—'].sort((a, b) => a.localeCompare(b)));
+  for (const row of samples.rows) sampleOf.set(row.group_id, [...(sampleOf.get(row.group_id) ?? []), row.display_name ?? '—']);
+  for (const names of sampleOf.values()) names.sort((a, b) => a.localeCompare(b));
   return {
     groups: groups.map((group) => ({ ...group, sample: sampleOf.get(group.group_id) ?? [] })),
     users: { total: users.user_count, guests: users.guest_count, disabled: users.disabled_count },
@@ -58,11 +59,6 @@ export function usersPage(db: Db, connectionId: string, options: { query?: strin
     select = select.where(sql<boolean>`(coalesce(display_name, ''), user_id) > (${name}, ${id}::uuid)`);
   }
   return select.orderBy(sql`coalesce(display_name, '')`).orderBy('user_id').limit(USERS_PAGE + 1).execute();
-}
-
-export async function activeUserCount(db: Db, connectionId: string): Promise<number> {
-  const row = await db.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /**
