@@ -34,6 +34,20 @@ async function buildTree(trx: Trx, connectionId: string): Promise<Map<string, Se
   return tree;
 }
 
+/** Rows one commit may write to a table before its planner statistics are taken again. */
+const ANALYZE_AFTER_ROWS = 10_000n;
+
+/**
+ * A tenant's first sync fills the tables in this very transaction, so the planner, still
+ * counting the rows from before, would read 300,000 memberships by one index probe each (seven
+ * seconds instead of one): after writing many rows, the statistics are taken again at once
+ * (sampled, a fraction of a second). Its lock, held to the end of the transaction, stops only
+ * other ANALYZEs and VACUUMs of the table.
+ */
+async function analyzeIfGrown(trx: Trx, table: 'group_edges' | 'directory_users', written: bigint | undefined): Promise<void> {
+  if ((written ?? 0n) >= ANALYZE_AFTER_ROWS) await sql`analyze ${sql.table(table)}`.execute(trx);
+}
+
 /** A user is in a synced group when one of the groups it contains has the user as a direct member. */
 const memberThroughTree = (connectionId: string, root: ReturnType<typeof sql.ref>, user: ReturnType<typeof sql.ref>) => sql`exists (
   select 1 from tree t join group_edges e on e.connection_id = ${connectionId}::uuid and e.group_id = t.group_id and e.member_id = ${user} and e.member_type = 'user'
@@ -77,10 +91,13 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const cleared = [...replaced, ...dropped];
     if (cleared.length > 0) await trx.deleteFrom('group_edges').where('connection_id', '=', connectionId).where('group_id', 'in', cleared).execute();
     if (replaced.length > 0) {
-      await sql`insert into group_edges (connection_id, group_id, member_id, member_type)
+      // Their old edges are gone and staging holds each edge once: no conflict to check for. In
+      // index order, an insert touches each index page once.
+      const edges = await sql`insert into group_edges (connection_id, group_id, member_id, member_type)
                 select ${connectionId}::uuid, group_id, member_id, member_type from sync_staged_members
                 where run_id = ${runId}::uuid and not removed and group_id in (${sql.join(replaced)})
-                on conflict do nothing`.execute(trx);
+                order by group_id, member_id`.execute(trx);
+      await analyzeIfGrown(trx, 'group_edges', edges.numAffectedRows);
     }
     // A removed member that was a nested group changes the structure, whatever type the change names.
     const structural = new Set([...replaced, ...dropped]);
@@ -116,6 +133,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       where (u.display_name, u.mail, u.user_principal_name, u.user_type, u.account_enabled)
         is distinct from (excluded.display_name, excluded.mail, excluded.user_principal_name, excluded.user_type, excluded.account_enabled)
       returning (xmax = 0) as inserted`.execute(trx);
+    await analyzeIfGrown(trx, 'directory_users', BigInt(upserted.rows.length));
     let usersAdded = upserted.rows.filter((row) => row.inserted).length;
     const usersUpdated = upserted.rows.length - usersAdded;
 
@@ -144,12 +162,14 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     if (recompute.length > 0) {
       await sql`delete from group_memberships m where m.connection_id = ${connectionId}::uuid and m.group_id in (${sql.join(recompute)})
                 and not ${memberThroughTree(connectionId, sql.ref('m.group_id'), sql.ref('m.user_id'))}`.execute(trx);
+      // Only memberships not there yet, in index order (a plain insert; one commit per connection runs at a time).
       await sql`insert into group_memberships (connection_id, group_id, user_id)
                 select distinct ${connectionId}::uuid, t.root, e.member_id from tree t
                 join group_edges e on e.connection_id = ${connectionId}::uuid and e.group_id = t.group_id and e.member_type = 'user'
                 join directory_users u on u.connection_id = ${connectionId}::uuid and u.user_id = e.member_id
                 where t.root in (${sql.join(recompute)})
-                on conflict do nothing`.execute(trx);
+                  and not exists (select 1 from group_memberships m where m.connection_id = ${connectionId}::uuid and m.group_id = t.root and m.user_id = e.member_id)
+                order by t.root, e.member_id`.execute(trx);
     }
     if (pairRoots.length > 0) {
       await sql`create temporary table candidate_pairs on commit drop as

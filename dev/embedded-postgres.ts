@@ -64,11 +64,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 export async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  await asAdmin(adminUrl, async (client) => {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
+  });
+}
+
+/** Drops a database, closing any connections still open to it. */
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  await asAdmin(adminUrl, (client) => client.query(`drop database if exists ${pg.escapeIdentifier(database)} with (force)`));
+}
+
+async function asAdmin(adminUrl: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
+    await work(client);
   } finally {
     await client.end();
   }

@@ -73,6 +73,40 @@ describe('reading a batch of groups', () => {
     emulator.faults.rules = [];
   });
 
+  it('a user met in several groups is written once per process, and every group keeps its edges', async () => {
+    const runId = randomUUID();
+    await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
+    // The users each staging statement writes: the ids it sends.
+    const written: string[] = [];
+    const counting = database.db.withPlugin({
+      transformQuery: ({ node }) => {
+        const values = node.kind === 'RawNode' && node.sqlFragments[0]?.includes('insert into sync_staged_users') ? node.parameters.map((parameter) => (parameter as { value?: unknown }).value) : [];
+        written.push(...((values.find(Array.isArray) as string[] | undefined) ?? [])); // the first array: the users' ids
+        return node;
+      },
+      transformResult: ({ result }) => Promise.resolve(result),
+    });
+    const reading = createSyncActivities({ db: counting, entra: createEntraClients(entraFor(emulator)) });
+    const read = (ids: string[]) => new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run((groupIds: string[]) => reading.syncGroups(connectionId, runId, DEMO_TENANT_ID, groupIds), ids);
+
+    // One batch after another: two reads meeting the same user at the same moment may both write it.
+    for (const groupId of [group('engineering'), group('managers'), group('sales')]) await read([groupId]);
+    const edges = await database.db.selectFrom('sync_staged_members').select(['group_id', 'member_id']).where('run_id', '=', runId).where('member_type', '=', 'user').execute();
+    const members = new Set(edges.map((edge) => edge.member_id));
+    expect(edges.length).toBeGreaterThan(members.size); // someone is in two of these groups
+    expect(written.sort()).toEqual([...members].sort());
+    const staged = await database.db.selectFrom('sync_staged_users').select('user_id').where('run_id', '=', runId).execute();
+    expect(staged.map((row) => row.user_id).sort()).toEqual([...members].sort());
+
+    // Another process reading more of the same run writes what it meets; nothing is lost or doubled.
+    const elsewhere = createSyncActivities({ db: database.db, entra: createEntraClients(entraFor(emulator)) });
+    await new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run((groupIds: string[]) => elsewhere.syncGroups(connectionId, runId, DEMO_TENANT_ID, groupIds), [group('managers'), group('finance')]);
+    const after = await database.db.selectFrom('sync_staged_members').select('member_id').distinct().where('run_id', '=', runId).where('member_type', '=', 'user').execute();
+    const stagedAfter = await database.db.selectFrom('sync_staged_users').select(['user_id', 'display_name']).where('run_id', '=', runId).execute();
+    expect(stagedAfter.map((row) => row.user_id).sort()).toEqual(after.map((row) => row.member_id).sort());
+    expect(stagedAfter.every((row) => row.display_name !== null)).toBe(true);
+  });
+
   it('a group Graph refuses is reported and the batch goes on', async () => {
     const runId = randomUUID();
     await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
