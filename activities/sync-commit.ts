@@ -44,7 +44,7 @@ const ANALYZE_AFTER_ROWS = 10_000n;
  * (sampled, a fraction of a second). Its lock, held to the end of the transaction, stops only
  * other ANALYZEs and VACUUMs of the table.
  */
-async function analyzeIfGrown(trx: Trx, table: 'group_edges' | 'directory_users', written: bigint | undefined): Promise<void> {
+async function analyzeIfGrown(trx: Trx, table: 'group_edges' | 'directory_users' | 'group_memberships', written: bigint | undefined): Promise<void> {
   if ((written ?? 0n) >= ANALYZE_AFTER_ROWS) await sql`analyze ${sql.table(table)}`.execute(trx);
 }
 
@@ -73,6 +73,14 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     if (options.readFailed) return finish(trx, { usersAdded: 0, usersUpdated: 0, usersRemoved: 0, groupsOk: 0, groupsFailed: synced.length, pendingRemovals: 0, status: 'partial' });
 
     const delta = run.kind === 'delta';
+    // 'ok': every group was read and its removals done, so every active user had a membership then.
+    const previous = await trx.selectFrom('sync_runs').select('status').where('connection_id', '=', connectionId).where('id', '!=', runId).where('finished_at', 'is not', null).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+    // Users who lost a membership in this commit (null: too many to list, or not tracked).
+    let lostMembership: Set<string> | null = new Set();
+    const noteLost = (rows: Array<{ user_id: string }>) => {
+      if (lostMembership === null) return;
+      for (const row of rows) lostMembership.add(row.user_id);
+    };
     const outcomes = new Map((await trx.selectFrom('sync_run_groups').selectAll().where('run_id', '=', runId).execute()).map((row) => [row.group_id, row]));
     const known = new Map((await trx.selectFrom('directory_groups').select(['group_id', 'display_name']).where('connection_id', '=', connectionId).execute()).map((row) => [row.group_id, row.display_name]));
     const replaced = [...outcomes.values()].filter((row) => row.replaced && row.status === 'ok').map((row) => row.group_id);
@@ -135,6 +143,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       returning (xmax = 0) as inserted`.execute(trx);
     await analyzeIfGrown(trx, 'directory_users', BigInt(upserted.rows.length));
     let usersAdded = upserted.rows.filter((row) => row.inserted).length;
+    if (usersAdded > 0) lostMembership = null; // a new user may be in no synced group yet
     const usersUpdated = upserted.rows.length - usersAdded;
 
     // 3. Which synced groups can be trusted this run: every group inside them was read (a full
@@ -160,16 +169,18 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const recompute = delta ? trusted.filter((root) => fresh.has(root) || [...(tree.get(root) ?? [])].some((groupId) => structural.has(groupId))) : trusted;
     const pairRoots = delta ? trusted.filter((root) => !recompute.includes(root)) : [];
     if (recompute.length > 0) {
-      await sql`delete from group_memberships m where m.connection_id = ${connectionId}::uuid and m.group_id in (${sql.join(recompute)})
-                and not ${memberThroughTree(connectionId, sql.ref('m.group_id'), sql.ref('m.user_id'))}`.execute(trx);
+      const stale = await sql<{ user_id: string }>`delete from group_memberships m where m.connection_id = ${connectionId}::uuid and m.group_id in (${sql.join(recompute)})
+                and not ${memberThroughTree(connectionId, sql.ref('m.group_id'), sql.ref('m.user_id'))} returning m.user_id`.execute(trx);
+      noteLost(stale.rows);
       // Only memberships not there yet, in index order (a plain insert; one commit per connection runs at a time).
-      await sql`insert into group_memberships (connection_id, group_id, user_id)
+      const added = await sql`insert into group_memberships (connection_id, group_id, user_id)
                 select distinct ${connectionId}::uuid, t.root, e.member_id from tree t
                 join group_edges e on e.connection_id = ${connectionId}::uuid and e.group_id = t.group_id and e.member_type = 'user'
                 join directory_users u on u.connection_id = ${connectionId}::uuid and u.user_id = e.member_id
                 where t.root in (${sql.join(recompute)})
                   and not exists (select 1 from group_memberships m where m.connection_id = ${connectionId}::uuid and m.group_id = t.root and m.user_id = e.member_id)
                 order by t.root, e.member_id`.execute(trx);
+      await analyzeIfGrown(trx, 'group_memberships', added.numAffectedRows);
     }
     if (pairRoots.length > 0) {
       await sql`create temporary table candidate_pairs on commit drop as
@@ -178,9 +189,10 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
                 union
                 select m.group_id, m.user_id from group_memberships m join sync_staged_users s on s.run_id = ${runId}::uuid and s.deleted and s.user_id = m.user_id
                 where m.connection_id = ${connectionId}::uuid and m.group_id in (${sql.join(pairRoots)})`.execute(trx);
-      await sql`delete from group_memberships m using candidate_pairs c
+      const lost = await sql<{ user_id: string }>`delete from group_memberships m using candidate_pairs c
                 where m.connection_id = ${connectionId}::uuid and m.group_id = c.root and m.user_id = c.user_id
-                and not ${memberThroughTree(connectionId, sql.ref('c.root'), sql.ref('c.user_id'))}`.execute(trx);
+                and not ${memberThroughTree(connectionId, sql.ref('c.root'), sql.ref('c.user_id'))} returning m.user_id`.execute(trx);
+      noteLost(lost.rows);
       await sql`insert into group_memberships (connection_id, group_id, user_id)
                 select ${connectionId}::uuid, c.root, c.user_id from candidate_pairs c
                 join directory_users u on u.connection_id = ${connectionId}::uuid and u.user_id = c.user_id
@@ -190,11 +202,12 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
 
     // Groups no longer synced drop their memberships; groups no synced group contains any more
     // drop their direct members. Their users go below unless another group has them.
-    await trx
+    const unsynced = await trx
       .deleteFrom('group_memberships')
       .where('connection_id', '=', connectionId)
       .where((eb) => (syncedIds.length === 0 ? eb.lit(true) : eb('group_id', 'not in', syncedIds)))
-      .execute();
+      .executeTakeFirst();
+    if (unsynced.numDeletedRows > 0n) lostMembership = null; // a group left the selection: look at everyone
     await sql`delete from group_edges e where e.connection_id = ${connectionId}::uuid and not exists (select 1 from tree t where t.group_id = e.group_id)`.execute(trx);
     await sql`delete from directory_groups g where g.connection_id = ${connectionId}::uuid and not exists (select 1 from tree t where t.group_id = g.group_id)`.execute(trx);
 
@@ -205,18 +218,25 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     usersAdded += Number(restored.numAffectedRows ?? 0);
 
     // 5. Removals: active users in no synced group any more, only when every group was read.
-    const candidates = await trx
-      .selectFrom('directory_users as u')
-      .select('u.user_id')
-      .where('u.connection_id', '=', connectionId)
-      .where('u.removed_at', 'is', null)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('group_memberships as m').select('m.user_id').whereRef('m.connection_id', '=', 'u.connection_id').whereRef('m.user_id', '=', 'u.user_id'))))
-      .execute();
-    const active = await trx.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
+    //    After a clean commit every active user was in one; a delta cycle then only needs to look
+    //    at the users who lost a membership in it, not at every user.
+    const onlyThese = delta && previous?.status === 'ok' && lostMembership !== null ? [...lostMembership] : null;
+    const candidates =
+      onlyThese?.length === 0
+        ? []
+        : await trx
+            .selectFrom('directory_users as u')
+            .select('u.user_id')
+            .where('u.connection_id', '=', connectionId)
+            .where('u.removed_at', 'is', null)
+            .$if(onlyThese !== null, (query) => query.where('u.user_id', '=', sql<string>`any(${onlyThese}::uuid[])`))
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('group_memberships as m').select('m.user_id').whereRef('m.connection_id', '=', 'u.connection_id').whereRef('m.user_id', '=', 'u.user_id'))))
+            .execute();
     let usersRemoved = 0;
     let pendingRemovals = 0;
     let status: CommitResult['status'] = held.size > 0 ? 'partial' : 'ok';
     if (candidates.length > 0 && held.size === 0) {
+      const active = await trx.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
       const share = candidates.length / Math.max(1, Number(active.n));
       if (share > options.maxRemovalShare && !options.confirmRemovals) {
         pendingRemovals = candidates.length;
@@ -264,9 +284,12 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
         from (values ${sql.join(values)}) as v(group_id, name, type, count, ok, error, missing)
         where g.connection_id = ${connectionId}::uuid and g.group_id = v.group_id`.execute(trx);
     }
-    for (const row of outcomes.values()) {
-      if (row.replaced || row.status !== 'ok' || !row.display_name) continue; // a rename seen in a delta
-      await trx.updateTable('directory_groups').set({ display_name: row.display_name }).where('connection_id', '=', connectionId).where('group_id', '=', row.group_id).execute();
+    // Names a delta saw (every group whose members changed comes with its name): one statement.
+    const named = [...outcomes.values()].filter((row) => !row.replaced && row.status === 'ok' && row.display_name);
+    if (named.length > 0) {
+      await sql`update directory_groups g set display_name = v.name
+        from unnest(${named.map((row) => row.group_id)}::uuid[], ${named.map((row) => row.display_name)}::text[]) as v(group_id, name)
+        where g.connection_id = ${connectionId}::uuid and g.group_id = v.group_id and g.display_name is distinct from v.name`.execute(trx);
     }
     const readInFull = [...outcomes.values()].filter((row) => row.replaced && row.status === 'ok');
     if (readInFull.length > 0) {

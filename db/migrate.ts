@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_group_selection.js';
 import * as m0004 from './migrations/0004_sync.js';
 import * as m0005 from './migrations/0005_delta_sync.js';
 import * as m0006 from './migrations/0006_directory_stats.js';
+import * as m0007 from './migrations/0007_nested_group_edges.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004_sync': m0004,
   '0005_delta_sync': m0005,
   '0006_directory_stats': m0006,
+  '0007_nested_group_edges': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -138,6 +138,14 @@ describe('delta sync: cycles read only what changed, and agree with a full read'
     tenant.removeMembers(group('interns'), [newcomer.id]);
     expect((await sync.cycle()).users_removed).toBe(1);
     expect(await sync.activeUsers()).not.toContain('Nia Newcomer');
+
+    // Someone joins the nested group as it leaves the tree, in one cycle: never a Hook user.
+    const passerby = userSchema.parse({ id: stableId('northwind', 'user', 'passerby'), displayName: 'Pia Passerby', userPrincipalName: 'pia@northwind.example', mail: 'pia@northwind.example' });
+    tenant.createUser(passerby);
+    tenant.addMembers(group('interns'), [passerby.id]);
+    tenant.removeMembers(group('engineering'), [group('interns')]);
+    await sync.cycle();
+    expect(await sync.activeUsers()).not.toContain('Pia Passerby');
   });
 
   // npm test runs one sequence; `npm run test:faults` runs five (DELTA_PROPERTY_SEED replays one).
