@@ -75,7 +75,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const delta = run.kind === 'delta';
     // 'ok': every group was read and its removals done, so every active user had a membership then.
     const previous = await trx.selectFrom('sync_runs').select('status').where('connection_id', '=', connectionId).where('id', '!=', runId).where('finished_at', 'is not', null).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
-    // Users who lost a membership in this commit (null: too many to list, or not tracked).
+    // Users who lost a membership in this commit; null once any user may lack one (a user arrived, or a group left the selection).
     let lostMembership: Set<string> | null = new Set();
     const noteLost = (rows: Array<{ user_id: string }>) => {
       if (lostMembership === null) return;
