@@ -75,8 +75,10 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const delta = run.kind === 'delta';
     // 'ok': every group was read and its removals done, so every active user had a membership then.
     const previous = await trx.selectFrom('sync_runs').select('status').where('connection_id', '=', connectionId).where('id', '!=', runId).where('finished_at', 'is not', null).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
-    // Users who lost a membership in this commit; null once any user may lack one (a user arrived, or a group left the selection).
-    let lostMembership: Set<string> | null = new Set();
+    // After a clean commit every active user was in a synced group, so a delta commit need only
+    // look, for removals, at the users who lose a membership in it. null: look at every user (a
+    // full run, a run after trouble, a user arrived, or a group left the selection).
+    let lostMembership: Set<string> | null = delta && previous?.status === 'ok' ? new Set() : null;
     const noteLost = (rows: Array<{ user_id: string }>) => {
       if (lostMembership === null) return;
       for (const row of rows) lostMembership.add(row.user_id);
@@ -218,9 +220,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     usersAdded += Number(restored.numAffectedRows ?? 0);
 
     // 5. Removals: active users in no synced group any more, only when every group was read.
-    //    After a clean commit every active user was in one; a delta cycle then only needs to look
-    //    at the users who lost a membership in it, not at every user.
-    const onlyThese = delta && previous?.status === 'ok' && lostMembership !== null ? [...lostMembership] : null;
+    const onlyThese = lostMembership === null ? null : [...lostMembership];
     const candidates =
       onlyThese?.length === 0
         ? []
