@@ -2,6 +2,7 @@ import type { Db } from '../db/client.js';
 import type { EntraClients } from './graph/clients.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createSelectionActivities, type SelectionDeps } from './selection.js';
+import { createSignInActivities } from './sign-in.js';
 import { createSyncActivities } from './sync.js';
 
 export interface ActivityDeps {
@@ -17,6 +18,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createOnboardingActivities(deps),
+    ...createSignInActivities(deps),
     ...createSelectionActivities(deps),
     ...createSyncActivities(deps),
   };

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_sync.js';
 import * as m0005 from './migrations/0005_delta_sync.js';
 import * as m0006 from './migrations/0006_directory_stats.js';
 import * as m0007 from './migrations/0007_nested_group_edges.js';
+import * as m0008 from './migrations/0008_tenant_ownership.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005_delta_sync': m0005,
   '0006_directory_stats': m0006,
   '0007_nested_group_edges': m0007,
+  '0008_tenant_ownership': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

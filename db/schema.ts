@@ -125,7 +125,18 @@ export interface ConsentRequestsTable {
   created_at: CreatedAt;
   expires_at: Date;
   used_at: Date | null;
+  /** sign_in: the OpenID Connect trip that proves the tenant; consent: the admin consent sent to it. */
+  phase: ColumnType<ConsentPhase, ConsentPhase, never>;
+  redirect_uri: string | null;
+  nonce: string | null;
+  code_verifier: string | null;
+  code: string | null;
+  proven_tenant_id: string | null;
+  proven_user: string | null;
+  proven_at: Date | null;
 }
+
+export type ConsentPhase = 'legacy' | 'sign_in' | 'consent';
 
 export type EntraConnection = Selectable<EntraConnectionsTable>;
 

@@ -5,6 +5,7 @@ import { defaultFaults, type FaultSettings } from './faults.js';
 import { handleBatch } from './graph/batch.js';
 import type { GraphResponse } from './graph/respond.js';
 import { GraphService } from './graph/service.js';
+import { SignInService } from './login/oidc.js';
 import { loginRoutes } from './login/routes.js';
 import type { World } from './model.js';
 import { RequestLog } from './request-log.js';
@@ -14,6 +15,7 @@ import { TokenIssuer } from './tokens.js';
 export interface EmulatorState {
   directory: Directory;
   tokens: TokenIssuer;
+  signIn: SignInService;
   throttle: ResourceUnitThrottle;
   faults: FaultSettings;
   log: RequestLog;
@@ -26,7 +28,7 @@ export function createEmulatorState(world: World, tokenLifetimeSeconds = 3599): 
   const throttle = new ResourceUnitThrottle();
   const faults = defaultFaults();
   const log = new RequestLog();
-  return { directory, tokens, throttle, faults, log, graph: new GraphService(directory, tokens, throttle, faults, log) };
+  return { directory, tokens, signIn: new SignInService(directory), throttle, faults, log, graph: new GraphService(directory, tokens, throttle, faults, log) };
 }
 
 export interface EmulatorAppOptions {
@@ -71,7 +73,7 @@ export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOpti
     send(res, state.graph.handle({ method: req.method, path, query: url.searchParams, headers: lowerCaseHeaders(req) }, `${graphOrigin(req)}/v1.0`));
   });
 
-  app.use(loginRoutes({ directory: state.directory, tokens: state.tokens, log: state.log, graphResource: () => ['https://graph.microsoft.com'] }));
+  app.use(loginRoutes({ directory: state.directory, tokens: state.tokens, signIn: state.signIn, log: state.log, graphResource: () => ['https://graph.microsoft.com'] }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NotFound', message: 'The emulator serves login and Graph v1.0 paths only.' } });
   });

@@ -1,6 +1,6 @@
 import { ascii, stableId } from './ids.js';
 import type { EntraSettings } from '../lib/entra-settings.js';
-import type { AppRole, TenantInput, WorldInput } from './model.js';
+import type { AppRole, DirectoryRole, TenantInput, WorldInput } from './model.js';
 
 /** The application permissions Hook asks for (README explains why each is needed). */
 export const HOOK_APP_ROLES: AppRole[] = ['Organization.Read.All', 'GroupMember.Read.All', 'User.Read.All', 'Member.Read.Hidden'];
@@ -10,7 +10,8 @@ export const DEMO_APP_SECRET = 'emulator-demo-secret-not-for-production';
 export const DEMO_TENANT_ID = stableId('tenant', 'northwind-outfitters');
 
 export function hookApplication(redirectUris: string[], appId = DEMO_APP_ID, secret = DEMO_APP_SECRET): NonNullable<WorldInput['applications']>[number] {
-  return { appId, displayName: 'Hook', secrets: [secret], redirectUris, requiredAppRoles: HOOK_APP_ROLES };
+  // groupMembershipClaims: DirectoryRole, as the README asks of Hook's registration: id_tokens carry `wids`.
+  return { appId, displayName: 'Hook', secrets: [secret], redirectUris, requiredAppRoles: HOOK_APP_ROLES, groupMembershipClaims: 'DirectoryRole' };
 }
 
 /** How the app talks to a running emulator as Hook's demo app: only the hosts and trust differ from production. */
@@ -57,6 +58,15 @@ const PEOPLE: Array<[name: string, department: string, office: string, title: st
 
 const DOMAIN = 'northwind.example';
 
+/** Who administers Northwind's directory: the sign-in page offers them first. */
+export const DEMO_ADMIN_UPN = `yuki.tanaka@${DOMAIN}`;
+export const DEMO_NON_ADMIN_UPN = `ben.carter@${DOMAIN}`;
+const DIRECTORY_ROLES_OF: Record<string, DirectoryRole[]> = {
+  'Yuki Tanaka': ['Global Administrator'],
+  'Oskar Lindqvist': ['Application Administrator'],
+  'Olivia Brown': ['Helpdesk Administrator'],
+};
+
 /**
  * Northwind Outfitters, the demo tenant `npm start` uses without a real Entra app: a believable
  * company with departments, offices and roles, a nested All Staff group, a guest, a shared
@@ -77,6 +87,7 @@ export function demoTenant(servicePrincipals: TenantInput['servicePrincipals'] =
       jobTitle: title,
       department,
       officeLocation: office,
+      directoryRoles: DIRECTORY_ROLES_OF[name] ?? [],
     };
   });
   users.push(

@@ -19,6 +19,23 @@ export const GRAPH_APP_ROLES = [
 export type AppRole = (typeof GRAPH_APP_ROLES)[number];
 const appRole = z.enum(GRAPH_APP_ROLES, { error: `one of ${GRAPH_APP_ROLES.join(', ')}` });
 
+/**
+ * Built-in directory roles by display name, with Microsoft's role template ids (the values of
+ * the `wids` claim): https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference
+ */
+export const DIRECTORY_ROLE_TEMPLATES = {
+  'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',
+  'Privileged Role Administrator': 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+  'Cloud Application Administrator': '158c047a-c907-4556-b7ef-446551a6b5f7',
+  'Application Administrator': '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+  'User Administrator': 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  'Groups Administrator': 'fdd7a751-b60b-444a-984c-02652fe8fa1c',
+  'Global Reader': 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  'Helpdesk Administrator': '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+} as const;
+export type DirectoryRole = keyof typeof DIRECTORY_ROLE_TEMPLATES;
+const DIRECTORY_ROLES = Object.keys(DIRECTORY_ROLE_TEMPLATES) as [DirectoryRole, ...DirectoryRole[]];
+
 export const applicationSchema = z.object({
   appId: guid,
   displayName: z.string().min(1),
@@ -27,6 +44,11 @@ export const applicationSchema = z.object({
   redirectUris: z.array(z.url()).default([]),
   /** The application permissions on Microsoft Graph the app asks for (requiredResourceAccess). */
   requiredAppRoles: z.array(appRole).default([]),
+  /**
+   * The manifest's groupMembershipClaims: with DirectoryRole or All, id and access tokens carry
+   * the signed-in user's directory roles as `wids`.
+   */
+  groupMembershipClaims: z.enum(['None', 'SecurityGroup', 'DirectoryRole', 'ApplicationGroup', 'All']).nullable().default(null),
 });
 
 export const userSchema = z.object({
@@ -46,6 +68,8 @@ export const userSchema = z.object({
   accountEnabled: z.boolean().default(true),
   creationType: z.string().nullable().default(null),
   externalUserState: z.enum(['PendingAcceptance', 'Accepted']).nullable().default(null),
+  /** Directory roles assigned to the user (active assignments: what `wids` lists). Not a Graph property of users. */
+  directoryRoles: z.array(z.enum(DIRECTORY_ROLES, { error: `one of ${DIRECTORY_ROLES.join(', ')}` })).default([]),
 });
 
 export const groupSchema = z.object({
@@ -92,8 +116,10 @@ export const tenantSchema = z.object({
       canGrantTenantWideConsent: z.boolean().default(true),
       /** What members of a hidden-membership group look like without Member.Read.Hidden. */
       hiddenMembership: z.enum(['silent', 'forbidden']).default('silent'),
+      /** false: users may not consent to apps themselves ("Do not allow user consent"); only admins can. */
+      usersCanConsent: z.boolean().default(true),
     })
-    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent' }),
+    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true }),
   /** Consent state: an app is installed in the tenant when it has a service principal here. */
   servicePrincipals: z.array(servicePrincipalSchema).default([]),
   users: z.array(userSchema).default([]),

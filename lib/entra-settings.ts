@@ -16,6 +16,9 @@ export interface EntraSettings {
   emulator: boolean;
 }
 
+/** The delegated scopes Connect's sign-in asks for: who signed in (openid) and their name (profile); nothing more. */
+export const SIGN_IN_SCOPES = ['openid', 'profile'];
+
 /** What the web process needs: no secret. */
 export type PublicEntraSettings = Omit<EntraSettings, 'clientSecret'>;
 
@@ -42,9 +45,30 @@ export function withoutSecret({ clientSecret: _secret, ...settings }: EntraSetti
   return settings;
 }
 
-/** The admin-consent URL (v2 endpoint, `organizations`: the admin's own tenant answers). */
-export function adminConsentUrl(settings: PublicEntraSettings, redirectUri: string, state: string): string {
-  const url = new URL(`${settings.consentOrigin}/organizations/v2.0/adminconsent`);
+/**
+ * The sign-in that starts Connect: OpenID Connect's authorization code flow on `organizations`
+ * (the admin's own tenant answers), with a nonce and a PKCE challenge. Built here rather than by
+ * MSAL's getAuthCodeUrl because the web process holds no client secret (MSAL's confidential client
+ * needs one) and because, with the emulator, browsers are sent to its plain-http pages.
+ */
+export function signInUrl(settings: PublicEntraSettings, request: { redirectUri: string; state: string; nonce: string; codeChallenge: string; scopes: string[] }): string {
+  const url = new URL(`${settings.consentOrigin}/organizations/oauth2/v2.0/authorize`);
+  url.searchParams.set('client_id', settings.clientId);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('response_mode', 'query');
+  url.searchParams.set('redirect_uri', request.redirectUri);
+  url.searchParams.set('scope', request.scopes.join(' '));
+  url.searchParams.set('state', request.state);
+  url.searchParams.set('nonce', request.nonce);
+  url.searchParams.set('code_challenge', request.codeChallenge);
+  url.searchParams.set('code_challenge_method', 'S256');
+  url.searchParams.set('prompt', 'select_account');
+  return url.toString();
+}
+
+/** The admin-consent URL (v2 endpoint) for the one tenant the sign-in proved. */
+export function adminConsentUrl(settings: PublicEntraSettings, tenantId: string, redirectUri: string, state: string): string {
+  const url = new URL(`${settings.consentOrigin}/${encodeURIComponent(tenantId)}/v2.0/adminconsent`);
   url.searchParams.set('client_id', settings.clientId);
   url.searchParams.set('scope', `${settings.graphResource}/.default`);
   url.searchParams.set('redirect_uri', redirectUri);

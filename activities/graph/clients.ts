@@ -8,7 +8,7 @@ export const GRAPH_MAX_RETRIES = 10; // the SDK's ceiling
 
 // MSAL knows these sign-in hosts' metadata; any other host (the emulator, a proxy) must be
 // declared, or MSAL would ask the public cloud to discover it.
-const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
+export const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
 
 export interface EntraClients {
   settings: EntraSettings;

@@ -35,7 +35,7 @@ select{font:inherit;width:100%;padding:.35rem}.error{color:#a4262c}code{font-siz
 
 export interface ConsentPageInput {
   app: Application;
-  tenants: Array<{ id: string; displayName: string; domain: string; canConsent: boolean }>;
+  tenants: Array<{ id: string; displayName: string; domain: string; upn?: string; canConsent: boolean }>;
   action: string;
   fields: Record<string, string>;
 }
@@ -46,7 +46,7 @@ export function consentPage({ app, tenants, action, fields }: ConsentPageInput):
     .join('');
   const single = tenants.length === 1 ? tenants[0] : undefined;
   const account = single
-    ? `<p class="muted">Signed in as <b>admin@${escape(single.domain)}</b> (${escape(single.displayName)})</p><input type="hidden" name="tenant_choice" value="${escape(single.id)}">`
+    ? `<p class="muted">Signed in as <b>${escape(single.upn ?? `admin@${single.domain}`)}</b> (${escape(single.displayName)})</p><input type="hidden" name="tenant_choice" value="${escape(single.id)}">`
     : `<label class="muted" for="tenant_choice">Sign in as the administrator of</label>
        <select id="tenant_choice" name="tenant_choice">${tenants
          .map((tenant) => `<option value="${escape(tenant.id)}">${escape(tenant.displayName)} (admin@${escape(tenant.domain)})</option>`)
@@ -77,5 +77,35 @@ export function errorPage(code: string, message: string): string {
   return page(
     'Sign in error',
     `<h1>Sorry, but we’re having trouble signing you in.</h1><p class="error">AADSTS${escape(code)}: ${escape(message)}</p>`,
+  );
+}
+
+export interface SignInPageInput {
+  appName: string;
+  action: string;
+  fields: Record<string, string>;
+  accounts: Array<{ value: string; upn: string; name: string; tenantName: string; roles: string[] }>;
+}
+
+/** "Pick an account": every account the tenant (or, on `organizations`, every tenant) offers. */
+export function signInPage({ appName, action, fields, accounts }: SignInPageInput): string {
+  const hidden = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`)
+    .join('');
+  const options = accounts
+    .map(
+      (account, index) =>
+        `<li><label><input type="radio" name="account" value="${escape(account.value)}"${index === 0 ? ' checked' : ''}> <b>${escape(account.name)}</b><br><span class="muted">${escape(account.upn)} · ${escape(account.tenantName)}${account.roles.length > 0 ? ` · ${escape(account.roles.join(', '))}` : ''}</span></label></li>`,
+    )
+    .join('');
+  return page(
+    'Pick an account',
+    `<form method="post" action="${escape(action)}">${hidden}
+     <h1>Pick an account</h1><p class="muted">to continue to <b>${escape(appName)}</b></p>
+     <ul style="list-style:none;padding:0">${options}</ul>
+     <label class="muted" for="login">Or sign in as another account (email)</label>
+     <input id="login" name="login" type="email" autocomplete="off" style="width:100%;font:inherit;padding:.35rem">
+     <div class="buttons"><button type="submit" name="decision" value="cancel">Cancel</button>
+     <button class="primary" type="submit" name="decision" value="sign_in">Sign in</button></div></form>`,
   );
 }

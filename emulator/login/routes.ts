@@ -1,38 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import express, { Router, type Response } from 'express';
+import express, { Router } from 'express';
 import type { Directory, TenantDirectory } from '../directory.js';
 import type { RequestLog } from '../request-log.js';
 import type { TokenIssuer } from '../tokens.js';
+import { aadstsDescription, redirect, textOf, tokenError } from './answers.js';
+import { authorizeRoutes, cookieOf, redeemAuthorizationCode, SIGN_IN_COOKIE } from './authorize.js';
+import type { Account, SignInService } from './oidc.js';
 import { consentPage, errorPage } from './pages.js';
 
 export interface LoginDeps {
   directory: Directory;
   tokens: TokenIssuer;
+  signIn: SignInService;
   log: RequestLog;
   /** The https origin that answers as Graph, for the `.default` scope check. */
   graphResource: () => string[];
 }
 
-/** AAD's error body: `error` to branch on, AADSTS numbers in `error_codes`, Trace/Correlation lines. */
-function tokenError(res: Response, status: number, error: string, code: number, description: string) {
-  const traceId = randomUUID();
-  const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').slice(0, 19);
-  res
-    .status(status)
-    .type('application/json; charset=utf-8')
-    .send({
-      error,
-      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}Z`,
-      error_codes: [code],
-      timestamp: `${timestamp}Z`,
-      trace_id: traceId,
-      correlation_id: correlationId,
-      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
-    });
-}
-
-/** login.microsoftonline.com: admin consent, the token endpoint, and the discovery documents MSAL reads. */
+/** login.microsoftonline.com: sign-in, admin consent, the token endpoint, and the discovery documents MSAL reads. */
 export function loginRoutes(deps: LoginDeps): Router {
   const router = Router();
   const { directory } = deps;
@@ -43,6 +27,7 @@ export function loginRoutes(deps: LoginDeps): Router {
     );
     next();
   });
+  router.use(authorizeRoutes(deps));
 
   router.get('/common/discovery/instance', (req, res) => {
     const host = req.headers.host ?? 'localhost';
@@ -85,6 +70,16 @@ export function loginRoutes(deps: LoginDeps): Router {
     });
   });
 
+  /**
+   * The account that grants the consent: the one signed in on this browser, else the tenant's
+   * built-in admin (a consent URL opened directly). Only Global and Privileged Role
+   * Administrators may grant Microsoft Graph application permissions.
+   */
+  const consentingAccount = (tenant: TenantDirectory, signedIn: Account | undefined) => {
+    const account = signedIn ?? deps.signIn.findAccount(tenant, `admin@${tenant.tenant.verifiedDomains.find((domain) => domain.isDefault)?.name ?? tenant.tenant.verifiedDomains[0]!.name}`);
+    return account && deps.signIn.canGrantGraphAppConsent(account) ? account : undefined;
+  };
+
   const consentParams = (source: Record<string, unknown>) => ({
     clientId: textOf(source.client_id),
     redirectUri: textOf(source.redirect_uri),
@@ -108,14 +103,27 @@ export function loginRoutes(deps: LoginDeps): Router {
       });
       return;
     }
+    // Signed in on this browser (Connect signs in first): consent is asked of that account.
+    const account = deps.signIn.session(cookieOf(req, SIGN_IN_COOKIE));
+    if (account && !tenants.includes(account.tenant)) {
+      redirect(res, params.redirectUri, {
+        error: 'access_denied',
+        error_description: aadstsDescription(50020, `User account '${account.upn}' from identity provider 'https://sts.windows.net/${account.tenant.id}/' does not exist in tenant '${tenants[0]!.tenant.displayName}' and cannot access the application '${app.appId}'(${app.displayName}) in that tenant.`),
+        admin_consent: 'True',
+        state: params.state,
+      });
+      return;
+    }
+    const offered = account ? [account.tenant] : tenants;
     res.type('html').send(
       consentPage({
         app,
-        tenants: tenants.map((tenant) => ({
+        tenants: offered.map((tenant) => ({
           id: tenant.id,
           displayName: tenant.tenant.displayName,
           domain: tenant.tenant.verifiedDomains.find((domain) => domain.isDefault)?.name ?? tenant.tenant.verifiedDomains[0]!.name,
-          canConsent: tenant.tenant.settings.canGrantTenantWideConsent,
+          upn: account?.upn,
+          canConsent: consentingAccount(tenant, account) !== undefined,
         })),
         action: req.originalUrl.split('?')[0]!,
         fields: { client_id: params.clientId, redirect_uri: params.redirectUri, scope: params.scope, ...(params.state === undefined ? {} : { state: params.state }) },
@@ -139,17 +147,22 @@ export function loginRoutes(deps: LoginDeps): Router {
     if (form.decision === 'cancel' || tenant === undefined) {
       redirect(res, params.redirectUri, {
         error: 'access_denied',
-        error_description: consentErrorDescription(65004, 'The resource owner or authorization server denied the request. User declined to consent to access the app.'),
+        error_description: aadstsDescription(65004, 'The resource owner or authorization server denied the request. User declined to consent to access the app.'),
         error_uri: 'https://login.microsoftonline.com/error?code=65004',
         admin_consent: 'True',
         state: params.state,
       });
       return;
     }
-    if (!tenant.tenant.settings.canGrantTenantWideConsent) {
+    const signedIn = deps.signIn.session(cookieOf(req, SIGN_IN_COOKIE));
+    if (signedIn && signedIn.tenant !== tenant) {
+      res.status(400).type('html').send(errorPage('50020', `User account '${signedIn.upn}' does not exist in tenant '${tenant.tenant.displayName}'.`));
+      return;
+    }
+    if (consentingAccount(tenant, signedIn) === undefined) {
       redirect(res, params.redirectUri, {
         error: 'access_denied',
-        error_description: consentErrorDescription(90094, 'Admin consent is required for the permissions requested by this application. An administrator of the tenant must grant consent.'),
+        error_description: aadstsDescription(90094, 'Admin consent is required for the permissions requested by this application. An administrator of the tenant must grant consent.'),
         error_uri: 'https://login.microsoftonline.com/error?code=90094',
         admin_consent: 'True',
         state: params.state,
@@ -176,6 +189,16 @@ export function loginRoutes(deps: LoginDeps): Router {
       secret ??= decodeURIComponent(password ?? '');
     }
     const tenant = directory.findTenant(req.params.tenant);
+    if (form.grant_type === 'authorization_code') {
+      const app = clientId === undefined ? undefined : directory.application(clientId);
+      if (!app) return tokenError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId ?? ''}' was not found in the directory.`);
+      if (!secret) return tokenError(res, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      if (!app.secrets.includes(secret)) return tokenError(res, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`);
+      if (!tenant && !['common', 'organizations'].includes(req.params.tenant.toLowerCase())) {
+        return tokenError(res, 400, 'invalid_request', 90002, `Tenant '${req.params.tenant}' not found.`);
+      }
+      return redeemAuthorizationCode(deps, req, res, form, app);
+    }
     if (['common', 'organizations', 'consumers'].includes(req.params.tenant.toLowerCase())) {
       return tokenError(res, 400, 'invalid_request', 900144, "The client credentials grant is not supported on this endpoint; use a tenant-specific authority.");
     }
@@ -230,18 +253,3 @@ function checkConsentRequest(
   return { app, tenants: [tenant] };
 }
 
-function consentErrorDescription(code: number, message: string): string {
-  return `AADSTS${code}: ${message}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`;
-}
-
-function redirect(res: Response, redirectUri: string, params: Record<string, string | undefined>) {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-  res.redirect(302, url.toString());
-}
-
-
-/** A query or form value as text; repeated or nested values (?a=1&a=2) count as missing. */
-function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listConnections, upsertConnection } from '../../db/repositories/connections.js';
 import { findOrgBySlug } from '../../db/repositories/accounts.js';
-import { DEMO_TENANT_ID, demoTenant } from '../../emulator/demo.js';
+import { DEMO_ADMIN_UPN, DEMO_TENANT_ID, demoTenant } from '../../emulator/demo.js';
+import { MicrosoftSide, relative } from '../support/microsoft.js';
 import { onboardingStatusQuery } from '../../workflows/onboarding/messages.js';
 import { Browser, PASSWORD } from '../support/app.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
@@ -28,23 +29,22 @@ describe('Integrations over HTTP: sign-in, access, Connect and the consent callb
     return browser;
   };
 
-  /** Connect, then Microsoft's page, then the decision: returns the callback URL Microsoft sends back. */
+  /** Connect, Microsoft's sign-in as the demo tenant's admin, then the consent decision: returns the consent callback. */
   async function consent(browser: Browser, decision: 'accept' | 'cancel') {
+    const microsoft = new MicrosoftSide();
     const connect = await browser.post('/org/settings/integrations/microsoft-entra/connect');
     expect(connect.status).toBe(303);
-    const consentUrl = new URL(connect.location!);
-    expect(`${consentUrl.origin}${consentUrl.pathname}`).toBe(`${emulator.httpUrl}/organizations/v2.0/adminconsent`);
-    const page = await fetch(consentUrl);
-    expect(page.status).toBe(200);
-    const answer = await fetch(consentUrl.toString().split('?')[0]!, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...Object.fromEntries(consentUrl.searchParams), tenant_choice: DEMO_TENANT_ID, decision }).toString(),
-    });
-    const callback = new URL(answer.headers.get('location')!);
+    const authorize = new URL(connect.location!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${emulator.httpUrl}/organizations/oauth2/v2.0/authorize`);
+    expect(authorize.searchParams.get('scope')).toBe('openid profile');
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    const proven = await browser.request(relative(await microsoft.signIn(connect.location!, DEMO_ADMIN_UPN)));
+    expect(proven.status).toBe(303);
+    const consentUrl = new URL(proven.location!);
+    expect(`${consentUrl.origin}${consentUrl.pathname}`).toBe(`${emulator.httpUrl}/${DEMO_TENANT_ID}/v2.0/adminconsent`);
+    const callback = await microsoft.consent(proven.location!, DEMO_TENANT_ID, decision);
     expect(callback.pathname).toBe('/org/settings/integrations/microsoft-entra/callback');
-    return { callback: `${callback.pathname}${callback.search}`, state: consentUrl.searchParams.get('state')! };
+    return { callback: relative(callback), state: consentUrl.searchParams.get('state')! };
   }
 
   it('signs in with a rotated, HttpOnly, SameSite=Lax session; a wrong password is refused', async () => {

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { findConnection, listConnections } from '../../db/repositories/connections.js';
-import { consumeConsentRequest, createConsentRequest } from '../../db/repositories/consent-requests.js';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { CryptoProvider } from '@azure/msal-node';
+import { consumeConsentRequest, createAdminConsentRequest, createSignInRequest, holdAuthorizationCode } from '../../db/repositories/consent-requests.js';
 import { setCurrentOrg, setFlash, takeFlash } from '../../db/repositories/sessions.js';
-import { adminConsentUrl } from '../../lib/entra-settings.js';
+import { adminConsentUrl, SIGN_IN_SCOPES, signInUrl } from '../../lib/entra-settings.js';
 import { FailureType } from '../../workflows/failures.js';
 import {
   consentAnsweredSignal,
   onboardingStatusQuery,
+  signedInUpdate,
   onboardingWorkflowId,
   type OnboardingFailure,
 } from '../../workflows/onboarding/messages.js';
@@ -26,8 +29,19 @@ export const CONSENT_WINDOW_MS = 30 * 60 * 1000;
 const CONSENT_HINT =
   "The most common cause is clicking Connect with an account that can't grant tenant-wide consent. Pull in your identity admin and try again.";
 
+// MSAL's PKCE generator: a 32-byte verifier and its S256 challenge.
+const pkce = new CryptoProvider();
+
+/** To Microsoft: htmx follows HX-Redirect, a plain form a 303. */
+function toMicrosoft(req: Request, res: Response, url: string): void {
+  if (req.get('HX-Request')) res.set('HX-Redirect', url).status(204).end();
+  else res.redirect(303, url);
+}
+
 const callbackQuery = z.object({
   state: z.string().min(20).max(200),
+  code: z.string().min(1).max(8000).optional(),
+  session_state: z.string().max(200).optional(),
   admin_consent: z.string().max(10).optional(),
   tenant: z.uuid().optional(),
   scope: z.string().max(2000).optional(),
@@ -70,17 +84,29 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
       // A run that nobody finishes must not live for ever.
       workflowExecutionTimeout: '1 day',
     });
+    // First the admin signs in at Microsoft: the id_token will prove the tenant and the role.
     const state = randomBytes(32).toString('base64url');
-    await createConsentRequest(db, { stateHash: hashToken(state), sessionHash: res.locals.session!.idHash, orgId: org.id, workflowId, ttlMs: CONSENT_WINDOW_MS });
-    const url = adminConsentUrl(entra, redirectUri, state);
-    if (req.get('HX-Request')) res.set('HX-Redirect', url).status(204).end();
-    else res.redirect(303, url);
+    const nonce = randomBytes(32).toString('base64url');
+    const { verifier, challenge } = await pkce.generatePkceCodes();
+    await createSignInRequest(db, {
+      stateHash: hashToken(state),
+      sessionHash: res.locals.session!.idHash,
+      orgId: org.id,
+      workflowId,
+      ttlMs: CONSENT_WINDOW_MS,
+      redirectUri,
+      nonce,
+      codeVerifier: verifier,
+    });
+    toMicrosoft(req, res, signInUrl(entra, { redirectUri, state, nonce, codeChallenge: challenge, scopes: SIGN_IN_SCOPES }));
   });
 
+  // Microsoft comes back here twice: after the sign-in (a code) and after the admin consent.
   router.get(CALLBACK_PATH, requireSignedIn, async (req, res) => {
     const parsed = callbackQuery.safeParse(req.query);
     const session = res.locals.session!;
-    const request = parsed.success ? await consumeConsentRequest(db, hashToken(parsed.data.state), session.idHash) : undefined;
+    const stateHash = parsed.success ? hashToken(parsed.data.state) : '';
+    const request = parsed.success ? await consumeConsentRequest(db, stateHash, session.idHash) : undefined;
     if (!parsed.success || !request) {
       res.status(400).send(
         views.render('error', {
@@ -93,17 +119,49 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
     }
     const answer = parsed.data;
     await setCurrentOrg(db, session.idHash, request.org_id);
-    const handle = temporal.workflow.getHandle(request.workflow_id);
-    if (answer.error === undefined && answer.admin_consent?.toLowerCase() === 'true' && answer.tenant !== undefined) {
-      await handle.signal(consentAnsweredSignal, { tenantId: answer.tenant });
-      res.redirect(303, `${INTEGRATIONS}?onboarding=${encodeURIComponent(request.workflow_id)}`);
-      return;
+    const handle = temporal.workflow.getHandle<typeof onboardingWorkflow>(request.workflow_id);
+    const notConnected = async (explanation: { message: string; hint?: string }) => {
+      await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', ...explanation });
+      res.redirect(303, INTEGRATIONS);
+    };
+    const microsoftError = answer.error === undefined ? undefined : { error: answer.error, description: answer.error_description ?? answer.error };
+    try {
+      if (request.phase === 'sign_in') {
+        if (microsoftError || answer.code === undefined) {
+          const refused = microsoftError ?? { error: 'invalid_response', description: 'Microsoft sent no sign-in code and no error.' };
+          await handle.executeUpdate(signedInUpdate, { args: [refused] });
+          return notConnected({ message: firstLine(refused.description), hint: CONSENT_HINT });
+        }
+        await holdAuthorizationCode(db, stateHash, answer.code);
+        const result = await handle.executeUpdate(signedInUpdate, { args: [{ stateHash }] });
+        if (!result.ok) return notConnected(explain(result.failure));
+        // Proven: now the admin consent, for that tenant and no other.
+        const state = randomBytes(32).toString('base64url');
+        await createAdminConsentRequest(db, {
+          stateHash: hashToken(state),
+          sessionHash: session.idHash,
+          orgId: request.org_id,
+          workflowId: request.workflow_id,
+          ttlMs: CONSENT_WINDOW_MS,
+          provenTenantId: result.tenantId,
+        });
+        return toMicrosoft(req, res, adminConsentUrl(entra, result.tenantId, redirectUri, state));
+      }
+      if (microsoftError === undefined && answer.admin_consent?.toLowerCase() === 'true' && answer.tenant !== undefined) {
+        // The workflow compares the tenant with the proven one too; a mismatch ends the run.
+        await handle.signal(consentAnsweredSignal, { tenantId: answer.tenant });
+        if (answer.tenant.toLowerCase() !== request.proven_tenant_id) return notConnected(explain({ type: FailureType.TenantMismatch, message: '' }));
+        return res.redirect(303, `${INTEGRATIONS}?onboarding=${encodeURIComponent(request.workflow_id)}`);
+      }
+      const refused = microsoftError ?? { error: 'invalid_response', description: 'Microsoft sent no tenant and no error.' };
+      await handle.signal(consentAnsweredSignal, refused);
+      return notConnected({ message: firstLine(refused.description), hint: CONSENT_HINT });
+    } catch (error) {
+      // The run this answer belongs to has ended (it timed out, or another tab answered it).
+      if (!(error instanceof WorkflowNotFoundError) && !(error instanceof WorkflowUpdateFailedError)) throw error;
+      req.log.warn({ workflowId: request.workflow_id, err: error }, 'consent answer for an onboarding run that has ended');
+      return notConnected({ message: 'This Connect had already ended (it waited too long, or was answered in another tab).', hint: 'Click Connect to start again.' });
     }
-    const error = answer.error ?? 'invalid_response';
-    const description = answer.error_description ?? 'Microsoft sent no tenant and no error.';
-    await handle.signal(consentAnsweredSignal, { error, description });
-    await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', message: firstLine(description), hint: CONSENT_HINT });
-    res.redirect(303, INTEGRATIONS);
   });
 
   // Polled by the page while the onboarding workflow verifies the tenant.
@@ -142,6 +200,19 @@ function explain(failure: OnboardingFailure): { message: string; hint?: string }
   switch (failure.type) {
     case FailureType.ConsentDenied:
       return { message: firstLine(failure.detail ?? failure.message), hint: CONSENT_HINT };
+    case FailureType.SignInRefused:
+      return { message: `Microsoft did not complete the sign-in${failure.detail ? ` (${firstLine(failure.detail)})` : ''}.`, hint: CONSENT_HINT };
+    case FailureType.NotTenantAdmin:
+      return {
+        message: `${failure.detail ?? 'The account you signed in with'} is not an administrator who can grant tenant-wide consent (Global Administrator, Privileged Role Administrator, Cloud Application Administrator or Application Administrator).`,
+        hint: CONSENT_HINT,
+      };
+    case FailureType.RolesClaimMissing:
+      return { message: "Microsoft's sign-in did not say which directory roles you hold, so Hook cannot check that you may grant consent.", hint: "Hook's app registration must send directory roles (see the README); tell Hook's operators." };
+    case FailureType.IdTokenInvalid:
+      return { message: "Microsoft's sign-in answer could not be verified, so nothing was connected.", hint: 'Click Connect to try again.' };
+    case FailureType.TenantMismatch:
+      return { message: 'The consent came back for a different tenant than the one you signed in to, so nothing was connected.', hint: CONSENT_HINT };
     case FailureType.ConsentTimedOut:
       return { message: 'Microsoft did not send the consent answer in time.', hint: 'Click Connect again when your identity admin is ready to approve.' };
     case FailureType.TokenRefused:

@@ -10,6 +10,7 @@ import {
 import { directorySyncWorkflowId, reconnectedSignal } from '../sync/messages.js';
 import type { createOnboardingActivities } from '../../activities/onboarding.js';
 import { FailureType, NON_RETRYABLE } from '../failures.js';
+import type { createSignInActivities } from '../../activities/sign-in.js';
 import {
   consentAnsweredSignal,
   type ConsentAnswer,
@@ -17,9 +18,13 @@ import {
   type OnboardingFailure,
   type OnboardingInput,
   type OnboardingStatus,
+  type ProvenAdmin,
+  signedInUpdate,
+  type SignInAnswer,
+  type SignInResult,
 } from './messages.js';
 
-type Activities = ReturnType<typeof createOnboardingActivities>;
+type Activities = ReturnType<typeof createOnboardingActivities> & ReturnType<typeof createSignInActivities>;
 
 const DEFAULT_CONSENT_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -30,29 +35,78 @@ const { verifyTenant } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const { saveConnection } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+// The admin waits in the browser: a few quick tries (network), never a refused code or token.
+const { proveSignIn } = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 
-/** Connect: wait for the admin's consent, verify the tenant, record the connection. */
+/**
+ * Connect: prove who the admin is (Microsoft's sign-in: the tenant and a role that can grant
+ * consent), wait for the admin consent of that tenant, verify it, record the connection.
+ */
 export async function onboardingWorkflow(input: OnboardingInput): Promise<OnboardingStatus> {
-  const status: OnboardingStatus = { stage: 'awaiting_consent' };
+  // Runs recorded before tenant proof replay without it; every new run proves the tenant first
+  // (and the web no longer accepts the old runs' consent answers).
+  const proving = patched('prove-tenant-ownership');
+  const status: OnboardingStatus = { stage: proving ? 'signing_in' : 'awaiting_consent' };
+  const deadline = Date.now() + (input.consentTimeoutMs ?? DEFAULT_CONSENT_TIMEOUT_MS);
   let consent: ConsentAnswer | undefined;
+  let proven: ProvenAdmin | undefined;
+  let signInFailure: OnboardingFailure | undefined;
+  let signingIn = false;
 
   setHandler(consentAnsweredSignal, (answer) => {
+    if (proving && proven === undefined) return; // no consent counts before the tenant is proven
     consent ??= answer; // the first answer counts; a replayed callback changes nothing
   });
   setHandler(onboardingStatusQuery, () => status);
+  if (proving) {
+    setHandler(
+      signedInUpdate,
+      async (answer): Promise<SignInResult> => {
+        signingIn = true;
+        if ('error' in answer) {
+          signInFailure = { type: FailureType.SignInRefused, message: answer.error, detail: answer.description };
+          return { ok: false, failure: signInFailure };
+        }
+        try {
+          proven = await proveSignIn(answer.stateHash);
+          status.stage = 'awaiting_consent';
+          status.tenantId = proven.tenantId;
+          return { ok: true, tenantId: proven.tenantId };
+        } catch (error) {
+          signInFailure = failureOf(error);
+          return { ok: false, failure: signInFailure };
+        }
+      },
+      {
+        validator: (_answer: SignInAnswer) => {
+          if (signingIn || status.stage !== 'signing_in') throw ApplicationFailure.create({ type: 'StaleSignIn', message: 'This sign-in was already answered.', nonRetryable: true });
+        },
+      },
+    );
+  }
 
   const fail = (failure: OnboardingFailure): OnboardingStatus => {
     status.stage = 'failed';
     status.failure = failure;
     return status;
   };
+  const timedOut = () => fail({ type: FailureType.ConsentTimedOut, message: 'No answer from Microsoft’s sign-in and consent screens in time.' });
 
-  const answered = await condition(() => consent !== undefined, input.consentTimeoutMs ?? DEFAULT_CONSENT_TIMEOUT_MS);
-  if (!answered || consent === undefined) {
-    return fail({ type: FailureType.ConsentTimedOut, message: 'No answer from Microsoft’s consent screen in time.' });
+  if (proving) {
+    const signedIn = await condition(() => proven !== undefined || signInFailure !== undefined, Math.max(0, deadline - Date.now()));
+    if (!signedIn) return timedOut();
+    if (signInFailure) return fail(signInFailure);
   }
+  const answered = await condition(() => consent !== undefined, Math.max(0, deadline - Date.now()));
+  if (!answered || consent === undefined) return timedOut();
   if ('error' in consent) {
     return fail({ type: FailureType.ConsentDenied, message: consent.error, detail: consent.description });
+  }
+  if (proven && consent.tenantId.toLowerCase() !== proven.tenantId) {
+    return fail({ type: FailureType.TenantMismatch, message: 'Microsoft’s consent answer names another tenant than the one you signed in to.' });
   }
 
   status.stage = 'verifying';
@@ -69,14 +123,21 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Onboar
       .catch(() => undefined); // no sync yet: the first save starts it
     }
   } catch (error) {
-    const cause = error instanceof ActivityFailure ? error.cause : error;
-    if (cause instanceof ApplicationFailure && cause.type) {
-      const details = cause.details?.[0] as { aadsts?: string | null; code?: string | null } | undefined;
-      const detail = details?.aadsts ? `AADSTS${details.aadsts}` : (details?.code ?? undefined);
-      return fail({ type: cause.type as FailureType, message: cause.message, detail });
-    }
+    const failure = failureOf(error);
+    if (failure) return fail(failure);
     throw error;
   }
   status.stage = 'connected';
   return status;
+}
+
+/** An activity's named failure as the page shows it (AADSTS code or Graph code as the detail). */
+function failureOf(error: unknown): OnboardingFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    const details = cause.details?.[0] as { aadsts?: string | null; code?: string | null } | undefined;
+    const detail = details?.aadsts ? `AADSTS${details.aadsts}` : (details?.code ?? undefined);
+    return { type: cause.type as FailureType, message: cause.message, ...(detail === undefined ? {} : { detail }) };
+  }
+  return { type: FailureType.EntraUnavailable, message: error instanceof Error ? error.message : 'Microsoft Entra could not be reached' };
 }
