@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoTenant, hookApplication } from '../../emulator/demo.js';
+import { DEMO_ADMIN_UPN, DEMO_TENANT_ID, demoTenant, hookApplication } from '../../emulator/demo.js';
 import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
@@ -31,6 +31,8 @@ describe('in a real browser: Connect Hook to Entra', () => {
   it('Cancel on the consent page lands on Integrations with a toast, and connects nothing', async () => {
     const page = await signIn();
     await page.getByRole('button', { name: 'Connect' }).click();
+    await page.waitForURL(/oauth2\/v2.0\/authorize/);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/adminconsent/);
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(/\/org\/settings\/integrations$/);
@@ -59,8 +61,16 @@ describe('in a real browser: Connect Hook to Entra', () => {
     await expect.poll(() => connect.textContent()).toContain('Starting…');
     expect(await connect.isDisabled()).toBe(true);
 
-    await page.waitForURL(/adminconsent/);
+    // Microsoft's sign-in first: the account picked must be an admin of the tenant it connects.
+    await page.waitForURL(/organizations\/oauth2\/v2.0\/authorize/);
+    expect(await page.getByRole('heading', { name: 'Pick an account' }).isVisible()).toBe(true);
+    await screenshot(page, 'sign-in-pick-account');
+    await page.getByRole('radio', { name: /Yuki Tanaka/ }).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.waitForURL(new RegExp(`/${DEMO_TENANT_ID}/v2.0/adminconsent`));
     expect(await page.getByText('Entra emulator — this is not Microsoft.').isVisible()).toBe(true);
+    expect(await page.getByText(`Signed in as ${DEMO_ADMIN_UPN}`).isVisible()).toBe(true);
     expect(await page.getByText('Read all group memberships').isVisible()).toBe(true);
     await screenshot(page, 'consent-prompt');
     await page.getByRole('button', { name: 'Accept' }).click();
@@ -83,6 +93,23 @@ describe('in a real browser: Connect Hook to Entra', () => {
     expect(await pane.getByRole('link', { name: 'Manage groups' }).isVisible()).toBe(true);
     expect(await pane.locator('.counts dd').allTextContents()).toEqual(['0', '0', '0', '0']); // groups, users, guests, disabled
     await screenshot(page, 'workspace-pane');
+    await page.context().close();
+  });
+
+  it('an account that is not a tenant admin is refused with the toast, and nothing is connected', async () => {
+    const connections = () => stack.database.db.selectFrom('entra_connections').selectAll().orderBy('id').execute();
+    const before = await connections();
+    const page = await signIn();
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.waitForURL(/oauth2\/v2.0\/authorize/);
+    await page.getByRole('radio', { name: /Ben Carter/ }).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/org\/settings\/integrations$/);
+    const toast = page.getByRole('alert');
+    await expect.poll(() => toast.textContent()).toContain('is not an administrator who can grant tenant-wide consent');
+    expect(await toast.textContent()).toContain("account that can't grant tenant-wide consent");
+    await screenshot(page, 'connect-not-admin-toast');
+    expect(await connections()).toEqual(before);
     await page.context().close();
   });
 });
