@@ -7,7 +7,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.js';
 import type { Config } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
+import { scrubUrl, type Logger } from '../lib/logger.js';
 import { healthRoutes } from './routes/health.js';
 import type { PublicEntraSettings } from '../lib/entra-settings.js';
 import { authRoutes } from './routes/auth.js';
@@ -46,6 +46,18 @@ export function createApp(deps: AppDeps): Express {
         const id = typeof given === 'string' && /^[\w.-]{8,128}$/.test(given) ? given : randomUUID();
         res.setHeader('X-Request-Id', id);
         return id;
+      },
+      // The URL of a consent callback, and the Location sent to Microsoft, carry states and codes.
+      serializers: {
+        req: (req: { url?: string; query?: unknown; params?: unknown }) => ({ ...req, url: req.url === undefined ? undefined : scrubUrl(req.url), query: undefined, params: undefined }),
+        res: (res: { headers?: Record<string, unknown> }) => ({
+          ...res,
+          headers: res.headers && {
+            ...res.headers,
+            location: typeof res.headers.location === 'string' ? scrubUrl(res.headers.location) : res.headers.location,
+            'hx-redirect': typeof res.headers['hx-redirect'] === 'string' ? scrubUrl(res.headers['hx-redirect']) : res.headers['hx-redirect'],
+          },
+        }),
       },
       // Probes hit these every few seconds; logging them drowns everything else.
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },

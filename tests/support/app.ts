@@ -7,7 +7,7 @@ import { emulatorEntraSettings } from '../../emulator/demo.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { loadConfig } from '../../lib/config.js';
 import { withoutSecret, type EntraSettings } from '../../lib/entra-settings.js';
-import { createLogger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
 import { createWorker } from '../../worker/worker.js';
@@ -29,6 +29,7 @@ export async function startTestApp(options: {
   emulator?: RunningEmulator;
   /** Listen here, and tell Microsoft this is where to come back (browser tests); else a free port. */
   port?: number;
+  logger?: Logger;
 }): Promise<RunningServer & { url: string }> {
   const publicUrl = options.port === undefined ? 'http://localhost:3000' : `http://localhost:${options.port}`;
   const server = await listen(
@@ -36,7 +37,7 @@ export async function startTestApp(options: {
       config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl }),
       db: options.db,
       temporal: options.temporal,
-      logger: createLogger('silent', 'test'),
+      logger: options.logger ?? createLogger('silent', 'test'),
       entra: withoutSecret(entraFor(options.emulator)),
     }),
     options.port ?? 0,

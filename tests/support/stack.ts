@@ -1,3 +1,4 @@
+import type { Logger } from '../../lib/logger.js';
 import type { TenantInput, WorldInput } from '../../emulator/model.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { createTestWorker, seedOrgs, startTestApp } from './app.js';
@@ -54,10 +55,10 @@ export async function startWorkerStack(options: StackOptions = {}): Promise<Work
 /**
  * The product as a person meets it: the worker stack, two orgs and their people, and the web app.
  */
-export async function startProductStack(options: StackOptions & { prefix: string; port?: number }): Promise<ProductStack> {
+export async function startProductStack(options: StackOptions & { prefix: string; port?: number; logger?: Logger }): Promise<ProductStack> {
   const stack = await startWorkerStack(options);
   const people = await seedOrgs(stack.database.db, options.prefix);
-  const app = await startTestApp({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.temporal.taskQueue, emulator: stack.emulator, port: options.port });
+  const app = await startTestApp({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.temporal.taskQueue, emulator: stack.emulator, port: options.port, logger: options.logger });
   return {
     ...stack,
     app,

@@ -5,6 +5,13 @@ import { inject } from 'vitest';
 
 let runtimeInstalled = false;
 
+/** Routes the SDK's worker logs to this logger instead (before the first connection of the file). */
+export function installRuntimeLogger(logger: Parameters<typeof Runtime.install>[0]['logger']): void {
+  if (runtimeInstalled) throw new Error('the Temporal runtime of this test file is installed already');
+  Runtime.install({ logger });
+  runtimeInstalled = true;
+}
+
 /** Client and worker connections to the run's one dev server, and a task queue of the file's own. */
 export async function connectToTemporal() {
   if (!runtimeInstalled) {
