@@ -8,6 +8,7 @@ import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
 import { createApp } from '../web/app.js';
+import { startSweeper } from '../web/sweep.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
 import { createEntraClients } from '../activities/graph/clients.js';
@@ -132,7 +133,8 @@ try {
 
   const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings) });
   const server = await listen(app, config.PORT);
-  stops.push({ name: 'web server', stop: server.close });
+  const stopSweeper = startSweeper(db, logger);
+  stops.push({ name: 'web server', stop: () => (stopSweeper(), server.close()) });
 
   say('');
   say(`Hook is running:      ${config.PUBLIC_URL}`);

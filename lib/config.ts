@@ -48,7 +48,17 @@ const schema = z.object({
   DEV_EMULATOR_PORT: port('the https port of the Entra emulator of npm start').default(8443),
   DEV_EMULATOR_HTTP_PORT: port('the http port of the Entra emulator pages of npm start').default(8400),
   WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?))*)$/i,
+      'the proxies whose X-Forwarded-For to believe: a number of hops, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and CIDR ranges',
+    )
+    .optional(),
 });
+
+/** Never echoed in an error message: their values are secrets (DATABASE_URL is shown with its password masked). */
+const SECRET_VARIABLES = new Set(['SESSION_SECRET', 'ENTRA_CLIENT_SECRET']);
 
 export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 
@@ -65,10 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
     const got = present[variable];
-    throw new ConfigError(
-      `Invalid configuration: ${variable} must be ${issue.message}` +
-        (got === undefined ? '' : ` (got ${JSON.stringify(truncate(got))})`),
-    );
+    const shown = got === undefined ? '' : SECRET_VARIABLES.has(variable) ? ' (its value is a secret and is not shown)' : ` (got ${JSON.stringify(truncate(maskPassword(got)))})`;
+    throw new ConfigError(`Invalid configuration: ${variable} must be ${issue.message}${shown}`);
   }
   const config = parsed.data;
   return { ...config, PUBLIC_URL: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '') };
@@ -93,6 +101,11 @@ export function loadConfigOrExit<K extends keyof Config>(...required: K[]): Conf
     }
     throw error;
   }
+}
+
+/** A URL's password as asterisks: `postgres://hook:***@db/hook`. */
+function maskPassword(value: string): string {
+  return value.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@');
 }
 
 function truncate(value: string): string {

@@ -35,8 +35,12 @@ const htmxFile = require.resolve('htmx.org/dist/htmx.min.js');
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (Express's setting); by
+  // default from nobody, so a client cannot choose the address sign-in throttling counts.
+  const trustProxy = deps.config.TRUST_PROXY;
+  app.set('trust proxy', trustProxy === undefined ? false : /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy.split(',').map((entry) => entry.trim()));
   const views = createViews(path.join(here, 'views'));
+  app.locals.views = views; // for middleware that renders (the org check's "Switch to …?" page)
 
   app.use(
     pinoHttp({
@@ -64,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   // Forms may lead to Microsoft's consent page (a 303 after Connect), nowhere else.
-  app.use(securityHeaders([new URL(deps.entra.consentOrigin).origin]));
+  app.use(securityHeaders([new URL(deps.entra.consentOrigin).origin], { https: deps.config.PUBLIC_URL.startsWith('https:') }));
 
   // Assets come from the app itself, never a CDN.
   app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(htmxFile, { maxAge: '1d' }));

@@ -5,6 +5,7 @@ import { publicEntraSettingsFromConfig } from '../lib/entra-settings.js';
 import { createLogger } from '../lib/logger.js';
 import { createApp } from './app.js';
 import { listen } from './server.js';
+import { startSweeper } from './sweep.js';
 
 /** `npm run web`: the production web process, against an external Postgres and Temporal. */
 const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'SESSION_SECRET', 'PUBLIC_URL', 'ENTRA_CLIENT_ID');
@@ -17,10 +18,12 @@ const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }
 
 const server = await listen(createApp({ config, db, temporal, logger, entra }), config.PORT);
 logger.info({ port: server.port, publicUrl: config.PUBLIC_URL }, 'web listening');
+const stopSweeper = startSweeper(db, logger);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
+    stopSweeper();
     void server
       .close()
       .then(() => connection.close())

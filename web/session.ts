@@ -2,8 +2,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/client.js';
 import { membershipsOf } from '../db/repositories/accounts.js';
-import { createSession, deleteSession, findSession, setCurrentOrg } from '../db/repositories/sessions.js';
+import { createSession, deleteSession, findSession } from '../db/repositories/sessions.js';
 import type { OrgRole } from '../db/schema.js';
+import type { Views } from './views.js';
 
 export const SESSION_COOKIE = 'hook_session';
 const VISITOR_COOKIE = 'hook_visitor';
@@ -39,7 +40,12 @@ export function parseCookies(header: string | undefined): Record<string, string>
   const cookies: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
     const index = part.indexOf('=');
-    if (index > 0) cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
+    if (index <= 0) continue;
+    try {
+      cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
+    } catch {
+      // A cookie that is not valid percent-encoding (`x=%`) is nobody's session: ignore it.
+    }
   }
   return cookies;
 }
@@ -65,6 +71,8 @@ export function sessions({ db, secret, secure }: SessionOptions) {
     const token = cookies[SESSION_COOKIE];
     if (token) {
       const row = await findSession(db, hashToken(token));
+      // An expired session is deleted as soon as its cookie comes back (the sweep gets the rest).
+      if (!row) await deleteSession(db, hashToken(token));
       if (row) {
         res.locals.session = {
           idHash: row.id_hash,
@@ -121,6 +129,9 @@ export function sessions({ db, secret, secure }: SessionOptions) {
   return { load, verifyCsrf, signIn, signOut };
 }
 
+/** Only paths of this app: `next=https://evil.example` must not turn a form into a redirector. */
+export const safeNext = (next: string | undefined) => (next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/org/settings/integrations');
+
 export function requireSignedIn(req: Request, res: Response, next: NextFunction): void {
   if (res.locals.session) return next();
   if (req.get('HX-Request')) {
@@ -131,25 +142,36 @@ export function requireSignedIn(req: Request, res: Response, next: NextFunction)
 }
 
 /**
- * The org a page acts on: `?org=slug` when given (and then remembered), else the session's
- * current org. An org the account is not in is a 404 (its existence is not confirmed);
- * a member who is no admin gets a 403.
+ * The org a page acts on: the session's current org (changed only by POST /org/switch, with
+ * CSRF). A request naming another org (`?org=slug`) never acts: a GET shows a "Switch to …?"
+ * page, anything else is refused. An org the account is not in is a 404 (its existence is not
+ * confirmed); a member who is no admin gets a 403.
  */
 export function requireOrgAdmin(db: Db, deny: (res: Response, status: 403 | 404, message: string) => void): RequestHandler {
   return async (req, res, next) => {
     const session = res.locals.session!;
     const orgs = await membershipsOf(db, session.accountId);
     res.locals.orgs = orgs;
+    const current = orgs.find((candidate) => candidate.id === session.currentOrgId) ?? orgs[0];
     const requested = typeof req.query.org === 'string' ? req.query.org : undefined;
-    const org = requested !== undefined ? orgs.find((candidate) => candidate.slug === requested) : (orgs.find((candidate) => candidate.id === session.currentOrgId) ?? orgs[0]);
-    if (!org) {
+    const named = requested === undefined ? current : orgs.find((candidate) => candidate.slug === requested);
+    if (!named || !current) {
       deny(res, 404, 'There is nothing at this address.');
       return;
     }
-    if (requested !== undefined && org.id !== session.currentOrgId) await setCurrentOrg(db, session.idHash, org.id);
-    res.locals.org = org;
-    if (org.role !== 'admin') {
-      deny(res, 403, `Settings is for org admins. Ask an admin of ${org.name} for access.`);
+    res.locals.org = current;
+    if (named.id !== current.id) {
+      if (req.method === 'GET') {
+        const url = new URL(req.originalUrl, 'http://hook.invalid');
+        url.searchParams.delete('org');
+        res.status(200).send((res.app.locals.views as Views).render('switch-org', { ...res.locals, title: `Switch to ${named.name}?`, target: named, next: `${url.pathname}${url.search}` }));
+      } else {
+        res.status(409).type('text').send(`This form was for ${named.name}, but you are working in ${current.name}. Switch organizations and try again.`);
+      }
+      return;
+    }
+    if (current.role !== 'admin') {
+      deny(res, 403, `Settings is for org admins. Ask an admin of ${current.name} for access.`);
       return;
     }
     next();

@@ -36,7 +36,10 @@ export async function firstGroups(graph: Client, limit: number): Promise<{ group
 
 /** Graph's `$search` on display names (needs ConsistencyLevel: eventual). */
 export async function searchGroupsByName(graph: Client, query: string, limit = 50): Promise<GraphGroup[]> {
-  const term = query.replace(/["\\]/g, ' ').trim();
+  // A phrase cannot hold a double quote or a backslash; everything else is the admin's text, and
+  // the Graph SDK puts query values into the URL as they are, so `&`, `#`, `+` and `%` are
+  // encoded here (else "R&D" would end the parameter and start another).
+  const term = encodeURIComponent(query.replace(/["\\]/g, ' ').trim());
   const page = pageSchema.parse(
     await graph
       .api('/groups')

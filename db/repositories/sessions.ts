@@ -45,3 +45,9 @@ export async function takeFlash(db: Executor, idHash: string): Promise<Flash | u
   await db.updateTable('sessions').set({ flash: null }).where('id_hash', '=', idHash).execute();
   return row.flash;
 }
+
+/** Sessions past their expiry: never accepted (findSession), deleted by the sweep. */
+export async function deleteExpiredSessions(db: Executor): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<=', sql<Date>`now()`).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

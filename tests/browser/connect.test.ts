@@ -90,7 +90,7 @@ describe('in a real browser: Connect Hook to Entra', () => {
     const pane = page.getByRole('region', { name: 'Northwind Outfitters workspace' });
     await pane.waitFor();
     expect(await pane.getByText('Synced groups').first().isVisible()).toBe(true);
-    expect(await pane.getByRole('link', { name: 'Manage groups' }).isVisible()).toBe(true);
+    expect(await pane.getByRole('button', { name: 'Manage groups' }).isVisible()).toBe(true);
     expect(await pane.locator('.counts dd').allTextContents()).toEqual(['0', '0', '0', '0']); // groups, users, guests, disabled
     await screenshot(page, 'workspace-pane');
     await page.context().close();

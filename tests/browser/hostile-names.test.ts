@@ -99,7 +99,7 @@ describe('in a real browser: names from Entra that carry HTML and script are sho
 
     // The picker lists the same names, read from Entra by the selection workflow.
     await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
-    await page.getByRole('link', { name: 'Manage groups' }).click();
+    await page.getByRole('button', { name: 'Manage groups' }).click();
     await page.locator('#picker-form').waitFor({ timeout: 30_000 });
     const pickerNames = await page.locator('table.groups tbody').textContent();
     for (const name of HOSTILE.slice(0, TENANT.groups!.length)) expect(pickerNames).toContain(`${name} group`);

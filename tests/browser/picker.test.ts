@@ -46,7 +46,7 @@ describe('in a real browser: pick groups, preview, save', () => {
     const page = await signedInPage(browser, stack.app.url, stack.people.admin.email);
     const context = page.context();
     await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
-    await page.getByRole('link', { name: 'Manage groups' }).click();
+    await page.getByRole('button', { name: 'Manage groups' }).click();
     await page.getByRole('heading', { name: 'Select groups to sync' }).waitFor();
     await page.locator('#picker-form').waitFor({ timeout: 30_000 });
 
@@ -88,7 +88,7 @@ describe('in a real browser: pick groups, preview, save', () => {
     await screenshot(page, 'saved');
 
     // Saved groups come back pre-checked; unchecking one asks first (dismissed: it stays checked).
-    await page.getByRole('link', { name: 'Manage groups' }).click();
+    await page.getByRole('button', { name: 'Manage groups' }).click();
     await page.locator('#picker-form').waitFor({ timeout: 30_000 });
     expect(await counter(page)).toBe('2');
     const saved = page.locator('table.groups tbody input[type=checkbox][data-saved="true"]').first();

@@ -28,7 +28,10 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'Invalid configuration: PORT must be an integer port between 1 and 65535 (got "70000")'],
     [{ DATABASE_URL: 'mysql://db/x' }, 'Invalid configuration: DATABASE_URL must be a postgres:// connection URL (got "mysql://db/x")'],
     [{ TEMPORAL_ADDRESS: 'temporal' }, 'Invalid configuration: TEMPORAL_ADDRESS must be host:port, for example 127.0.0.1:7233 (got "temporal")'],
-    [{ SESSION_SECRET: 'short' }, 'Invalid configuration: SESSION_SECRET must be at least 32 characters of random text (got "short")'],
+    [{ SESSION_SECRET: 'short' }, 'Invalid configuration: SESSION_SECRET must be at least 32 characters of random text (its value is a secret and is not shown)'],
+    [{ ENTRA_CLIENT_SECRET: 'tiny' }, 'Invalid configuration: ENTRA_CLIENT_SECRET must be the client secret value of the Entra app registration (its value is a secret and is not shown)'],
+    [{ DATABASE_URL: 'mysql://hook:s3cret-pw@db/x' }, 'Invalid configuration: DATABASE_URL must be a postgres:// connection URL (got "mysql://hook:***@db/x")'],
+    [{ TRUST_PROXY: 'everyone' }, 'Invalid configuration: TRUST_PROXY must be the proxies whose X-Forwarded-For to believe: a number of hops, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and CIDR ranges (got "everyone")'],
     [{ PUBLIC_URL: 'ftp://x' }, 'Invalid configuration: PUBLIC_URL must be an http(s) URL where browsers reach the app (got "ftp://x")'],
     [{ TEMPORAL_TASK_QUEUE: 'has space' }, 'Invalid configuration: TEMPORAL_TASK_QUEUE must be a task queue name without spaces (got "has space")'],
   ])('refuses %j with a one-line message naming the variable', (env, message) => {

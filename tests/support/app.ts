@@ -30,11 +30,13 @@ export async function startTestApp(options: {
   /** Listen here, and tell Microsoft this is where to come back (browser tests); else a free port. */
   port?: number;
   logger?: Logger;
+  /** More settings, as the environment would give them (TRUST_PROXY, PUBLIC_URL, …). */
+  env?: Record<string, string>;
 }): Promise<RunningServer & { url: string }> {
   const publicUrl = options.port === undefined ? 'http://localhost:3000' : `http://localhost:${options.port}`;
   const server = await listen(
     createApp({
-      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl }),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl, ...options.env }),
       db: options.db,
       temporal: options.temporal,
       logger: options.logger ?? createLogger('silent', 'test'),

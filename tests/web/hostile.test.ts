@@ -100,9 +100,11 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'POST /sign-out': { changes: true },
     'GET /org/settings/integrations': { query: ['expand', 'onboarding', 'org'] },
     'POST /org/settings/integrations/microsoft-entra/connect': { changes: true },
-    'GET /org/settings/integrations/microsoft-entra/callback': { query: ['state', 'admin_consent', 'tenant', 'scope', 'error', 'error_description', 'error_uri'] },
+    'GET /org/settings/integrations/microsoft-entra/callback': { query: ['state', 'code', 'session_state', 'admin_consent', 'tenant', 'scope', 'error', 'error_description', 'error_uri'] },
     'GET /org/settings/integrations/onboarding/:workflowId/status': { path: true },
+    'POST /org/switch': { form: ['org', 'next'] },
     'GET /org/settings/integrations/microsoft-entra/groups': { query: ['connection', 'org'] },
+    'POST /org/settings/integrations/microsoft-entra/groups': { form: ['connection'] },
     'GET /org/settings/integrations/microsoft-entra/groups/search': { query: ['connection', 'q'] },
     'POST /org/settings/integrations/microsoft-entra/groups/preview': { form: ['connection', 'baseVersion', 'group'] },
     'GET /org/settings/integrations/microsoft-entra/preview': { query: ['connection'] },
@@ -164,6 +166,8 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
       }
       const anonymous = new Browser(stack.app.url);
       await attempt(anonymous, `${route} garbled cookie`, valid, { method: method === 'POST' ? 'GET' : method, headers: { Cookie: `hook_session=${encodeURIComponent(HOSTILE[0]!)}; hook_session=${'x'.repeat(4_000)}` } });
+      // Sent raw, as a browser never would: not valid percent-encoding.
+      await attempt(anonymous, `${route} raw cookie`, valid, { method: method === 'POST' ? 'GET' : method, headers: { Cookie: 'x=%; hook_session=%E0%A4%A; hook_visitor=%%' } });
     }
     expect(failures).toEqual([]);
     expect(await snapshot()).toEqual(before);

@@ -1,15 +1,23 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { findAccountByEmail } from '../../db/repositories/accounts.js';
-import { clearSignInFailures, countSignInFailures, recordSignInFailure } from '../../db/repositories/sign-in-failures.js';
+import { reserveAttempt, withdrawAttempt } from '../../db/repositories/sign-in-failures.js';
 import { verifyPassword } from '../../lib/passwords.js';
 import type { AppDeps } from '../app.js';
-import type { sessions } from '../session.js';
+import { safeNext, type sessions } from '../session.js';
 import type { Views } from '../views.js';
 
-const WINDOW_MS = 15 * 60 * 1000;
-const MAX_PER_ACCOUNT = 5;
+export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
+const WINDOW_MS = SIGN_IN_WINDOW_MS;
+/**
+ * Limits per 15 minutes. Per account *and address* (5): guessing one account's password from one
+ * place. Per address (20): one place trying many accounts. Per account from everywhere (50): a
+ * distributed guess. The per-account ceiling is ten times the pair limit so that somebody else,
+ * failing on purpose from one or two addresses, cannot lock an admin out (docs/security.md).
+ */
+const MAX_PER_PAIR = 5;
 const MAX_PER_ADDRESS = 20;
+const MAX_PER_ACCOUNT = 50;
 
 const signInForm = z.object({
   email: z.string().trim().toLowerCase().email('Enter your email address.').max(320),
@@ -17,8 +25,6 @@ const signInForm = z.object({
   next: z.string().optional(),
 });
 
-/** Only paths of this app: `next=https://evil.example` must not turn sign-in into a redirector. */
-const safeNext = (next: string | undefined) => (next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/org/settings/integrations');
 
 export function authRoutes({ db, views, session }: Pick<AppDeps, 'db'> & { views: Views; session: ReturnType<typeof sessions> }): Router {
   const router = Router();
@@ -37,20 +43,18 @@ export function authRoutes({ db, views, session }: Pick<AppDeps, 'db'> & { views
       return rerender(422, Object.fromEntries(parsed.error.issues.map((issue) => [String(issue.path[0]), issue.message])));
     }
     const { email, password, next } = parsed.data;
+    // req.ip is the client's address, or a trusted proxy's X-Forwarded-For (TRUST_PROXY).
     const address = req.ip ?? 'unknown';
-    const failures = await countSignInFailures(db, email, address, WINDOW_MS);
-    if (failures.forAccount >= MAX_PER_ACCOUNT || failures.forAddress >= MAX_PER_ADDRESS) {
+    const { counts } = await reserveAttempt(db, email, address, WINDOW_MS);
+    if (counts.forPair > MAX_PER_PAIR || counts.forAddress > MAX_PER_ADDRESS || counts.forAccount > MAX_PER_ACCOUNT) {
       res.setHeader('Retry-After', String(WINDOW_MS / 1000));
       return rerender(429, { form: 'Too many failed sign-ins. Wait 15 minutes and try again.' });
     }
     const account = await findAccountByEmail(db, email);
     // Hash even for unknown accounts, so the answer takes as long either way.
     const ok = await verifyPassword(account?.password_hash ?? DUMMY_HASH, password);
-    if (!account || !ok) {
-      await recordSignInFailure(db, email, address);
-      return rerender(401, { form: 'That email and password do not match an account.' });
-    }
-    await clearSignInFailures(db, email);
+    if (!account || !ok) return rerender(401, { form: 'That email and password do not match an account.' });
+    await withdrawAttempt(db, email, address);
     await session.signIn(req, res, account.id);
     res.redirect(303, safeNext(next));
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -61,8 +61,26 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     });
   }
 
+  /**
+   * The connection's open selection run, if there is one. GETs only read: a prefetch or a
+   * cross-site navigation must not start a run that reads 1,000 groups from Graph.
+   */
+  async function openRun(connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>): Promise<WorkflowHandle<typeof groupSelectionWorkflow> | undefined> {
+    const handle = temporal.workflow.getHandle<typeof groupSelectionWorkflow>(groupSelectionWorkflowId(connection.id));
+    try {
+      return (await handle.describe()).status.name === 'RUNNING' ? handle : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** No open run (it was saved, or never started): back to the pane, where Manage groups starts one. */
+  const toPane = (res: Response, connectionId: string) => res.redirect(303, `${INTEGRATIONS}?expand=${connectionId}`);
+
   async function renderPicker(res: Response, connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>, error?: string, status = 200) {
-    const handle = await selectionRun(connection);
+    const handle = await openRun(connection);
+    if (!handle) return toPane(res, connection.id);
     const selection = await handle.query(selectionStatusQuery);
     const saved = await savedGroupIds(db, connection.id);
     const groups = selection.stage === 'loading' || selection.stage === 'failed' ? [] : await pickerGroups(db, connection.id, selection.selection);
@@ -82,6 +100,14 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     );
   }
 
+  // Manage groups: starts the connection's selection run, or joins the one another admin has open.
+  router.post(GROUPS, ...admin, async (req, res) => {
+    const connection = await connectionOf(req, res, req.body);
+    if (!connection) return;
+    await selectionRun(connection);
+    res.redirect(303, `${GROUPS}?connection=${connection.id}`);
+  });
+
   router.get(GROUPS, ...admin, async (req, res) => {
     const connection = await connectionOf(req, res, req.query);
     if (connection) await renderPicker(res, connection);
@@ -93,7 +119,8 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     if (!connection) return;
     const parsed = searchParams.safeParse(req.query);
     if (!parsed.success) return res.status(422).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'Type part of a group name.' }));
-    const handle = await selectionRun(connection);
+    const handle = await openRun(connection);
+    if (!handle) return res.status(409).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'This group selection has ended. Open Manage groups again to search.' }));
     const status = await handle.query(selectionStatusQuery);
     try {
       const groups = await handle.executeUpdate(searchGroupsUpdate, { args: [{ query: parsed.data.q }] });
@@ -121,7 +148,9 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   router.get(PREVIEW, ...admin, async (req, res) => {
     const connection = await connectionOf(req, res, req.query);
     if (!connection) return;
-    const status = await (await selectionRun(connection)).query(selectionStatusQuery);
+    const handle = await openRun(connection);
+    if (!handle) return toPane(res, connection.id);
+    const status = await handle.query(selectionStatusQuery);
     if (!status.preview) return res.redirect(303, `${GROUPS}?connection=${connection.id}`);
     res.send(views.render('preview', { ...res.locals, ...(await previewData(connection, status)), saveId: randomBytes(12).toString('base64url') }));
   });
