@@ -13,7 +13,7 @@ import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { DEMO_ADMIN, seedDemo } from '../cli/commands.js';
-import { demoTenant, emulatorEntraSettings, hookApplication } from '../emulator/demo.js';
+import { DEMO_ADMIN_UPN, demoTenant, emulatorEntraSettings, hookApplication } from '../emulator/demo.js';
 import { entraSettingsFromConfig, withoutSecret } from '../lib/entra-settings.js';
 import { parseWorld } from '../emulator/model.js';
 import { startEmulator } from '../emulator/server.js';
@@ -102,7 +102,7 @@ try {
     stops.push({ name: 'Entra emulator', stop: emulator.close });
     trustCertificateAuthority(emulator.ca);
     entraSettings = emulatorEntraSettings(emulator.httpsUrl, emulator.httpUrl);
-    entraLine = `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, consent pages at ${emulator.httpUrl}`;
+    entraLine = `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}; at Connect, sign in as ${DEMO_ADMIN_UPN} (its Global Administrator)`;
   }
 
   // Signals are handled above, so the worker is shut down in order rather than by the Runtime.

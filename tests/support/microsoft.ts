@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { CryptoProvider } from '@azure/msal-node';
+import type { WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
-import type { Browser } from './app.js';
+import type { Db } from '../../db/client.js';
+import { createSignInRequest, holdAuthorizationCode } from '../../db/repositories/consent-requests.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import { SIGN_IN_SCOPES, signInUrl, withoutSecret } from '../../lib/entra-settings.js';
+import { hashToken } from '../../web/session.js';
+import { signedInUpdate } from '../../workflows/onboarding/messages.js';
+import type { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
+import { entraFor, type Browser } from './app.js';
+import { REDIRECT_URI } from './emulator.js';
 
 /**
  * The browser's side at Microsoft (the emulator's plain-http pages): its own cookie jar, the
@@ -57,4 +68,38 @@ export async function connectOverHttp(browser: Browser, tenantId: string, login:
   const consentCallback = await microsoft.consent(afterSignIn.location, tenantId, decision);
   const afterConsent = await browser.request(relative(consentCallback));
   return { connect, signInCallback, afterSignIn, consentCallback, afterConsent };
+}
+
+/**
+ * For workflow tests: signs in at the emulator as `login`, files the sign-in request as the web
+ * does (optionally spoiling its nonce or verifier) and tells the onboarding run.
+ */
+export async function signInForRun(options: {
+  db: Db;
+  emulator: RunningEmulator;
+  orgId: string;
+  workflowId: string;
+  handle: WorkflowHandle<typeof onboardingWorkflow>;
+  login: string;
+  spoil?: { nonce?: string; verifier?: string };
+}) {
+  const state = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+  const url = signInUrl(withoutSecret(entraFor(options.emulator)), { redirectUri: REDIRECT_URI, state, nonce, codeChallenge: challenge, scopes: SIGN_IN_SCOPES });
+  const back = await new MicrosoftSide().signIn(url, options.login);
+  const code = back.searchParams.get('code');
+  const stateHash = hashToken(state);
+  await createSignInRequest(options.db, {
+    stateHash,
+    sessionHash: 'test-session',
+    orgId: options.orgId,
+    workflowId: options.workflowId,
+    ttlMs: 60_000,
+    redirectUri: REDIRECT_URI,
+    nonce: options.spoil?.nonce ?? nonce,
+    codeVerifier: options.spoil?.verifier ?? verifier,
+  });
+  if (code) await holdAuthorizationCode(options.db, stateHash, code);
+  return { result: await options.handle.executeUpdate(signedInUpdate, { args: [{ stateHash }] }), code, stateHash };
 }

@@ -203,6 +203,48 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     faultFigure('cross-org access', { cases, allowedOrLeaked: leaks.length });
   }, 120_000);
 
+  it('a plain member, and an admin of two orgs working in the other one, are refused on every Settings route', async () => {
+    const before = await snapshot();
+    const member = new Browser(stack.app.url);
+    await member.signIn(stack.people.member.email); // a member of Acme, no admin
+    await member.request('/');
+    // The admin of Acme and Globex, switched to Globex: Acme's connection is not there.
+    const elsewhere = new Browser(stack.app.url);
+    await elsewhere.signIn(stack.people.admin.email);
+    await elsewhere.request('/org/settings/integrations');
+    expect((await elsewhere.post('/org/switch', { org: stack.people.globex })).status).toBe(303);
+    await elsewhere.request('/org/settings/integrations');
+    const wrong: string[] = [];
+    let cases = 0;
+    for (const [route, inputs] of Object.entries(catalogue)) {
+      const [method, pattern] = route.split(' ') as [string, string];
+      if (!pattern.startsWith('/org/settings')) continue;
+      const path = pattern.replace(':connectionId', acmeConnection).replace(':workflowId', `onboarding-${randomUUID()}-x`);
+      const query = inputs.query?.includes('connection') ? `?connection=${acmeConnection}&q=Secret` : '';
+      const namesAcme = inputs.path === true || [...(inputs.query ?? []), ...(inputs.form ?? [])].includes('connection');
+      for (const [who, browser, allowed] of [['member', member, [403]], ['two-org admin in Globex', elsewhere, [400, 404]]] as const) {
+        // In Globex, Connect and the Integrations page are the admin's own (Globex's): only routes naming Acme's objects must refuse.
+        if (who !== 'member' && !namesAcme && !pattern.endsWith('/callback')) continue;
+        cases += 1;
+        const form = method === 'POST' ? { _csrf: browser.csrf, connection: acmeConnection, baseVersion: '0', saveId: 'abcdefgh-1234' } : undefined;
+        const response = await browser.request(`${path}${query}`, { method, form });
+        // The callback answers every signed-in account the same way (a state it never issued: 400).
+        const expected = pattern.endsWith('/callback') ? [400] : route === 'GET /org/settings/integrations' && who !== 'member' ? [200] : allowed;
+        if (!(expected as readonly number[]).includes(response.status)) wrong.push(`${who} ${route}: ${response.status}`);
+        if (/Acme Secret|Acme Directory/.test(response.text)) wrong.push(`${who} ${route}: leaked Acme's data`);
+        // Naming Acme in the query acts on nothing either: a POST is refused, a GET only offers the switch.
+        if (who !== 'member') {
+          cases += 1;
+          const named = await browser.request(`${path}${query === '' ? '?' : `${query}&`}org=${stack.people.acme}`, { method, form });
+          if (!(method === 'POST' ? [409] : [200, 400]).includes(named.status) || /Acme Secret/.test(named.text)) wrong.push(`${who} ${route} ?org=acme: ${named.status}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    faultFigure('member and other-org admin', { cases, allowedOrLeaked: wrong.length });
+  });
+
   it('a missing, wrong or foreign CSRF token is refused on every state-changing route, and changes nothing', async () => {
     const before = await snapshot();
     const posts = Object.keys(catalogue).filter((route) => route.startsWith('POST ')).map((route) => route.slice(5).replace(':connectionId', acmeConnection));

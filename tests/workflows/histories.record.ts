@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
-import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
+import { DEMO_ADMIN_UPN, DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import { projectRoot } from '../../lib/paths.js';
 import { requestPreviewUpdate, saveSelectionUpdate, selectionStatusQuery } from '../../workflows/group-selection/messages.js';
@@ -12,6 +13,7 @@ import { groupSelectionWorkflow } from '../../workflows/group-selection/workflow
 import { consentAnsweredSignal } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import { directorySyncWorkflowId, syncNowSignal } from '../../workflows/sync/messages.js';
+import { signInForRun } from '../support/microsoft.js';
 import { startWorkerStack, type WorkerStack } from '../support/stack.js';
 import { uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
@@ -34,16 +36,22 @@ describe('record workflow histories', () => {
     ({ database, temporal } = stack);
   });
   afterAll(() => stack.stop());
+  // Append-only: a history already recorded is never overwritten (older code's histories must keep
+  // replaying); a new path gets a new file, which the replay test then lists.
   const save = async (name: string, handle: WorkflowHandle) => {
-    await writeFile(path.join(dir, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+    const file = path.join(dir, `${name}.json`);
+    if (existsSync(file)) return;
+    await writeFile(file, `${historyToJSON(await handle.fetchHistory())}\n`);
   };
 
   it('records onboarding, group selection, a full sync cycle and a delta cycle', async () => {
     const orgId = await createOrgCommand(database.db, 'record-org', 'Record Org');
     const onboarding = await temporal.client.workflow.start(onboardingWorkflow, { workflowId: uniqueName('onboarding'), taskQueue: temporal.taskQueue, args: [{ orgId, accountId: stableId('someone') }] });
+    await signInForRun({ db: database.db, emulator: stack.emulator, orgId, workflowId: onboarding.workflowId, handle: onboarding, login: DEMO_ADMIN_UPN });
     await onboarding.signal(consentAnsweredSignal, { tenantId: DEMO_TENANT_ID });
     const { connectionId } = await onboarding.result();
-    await save('onboardingWorkflow-connected', onboarding);
+    // (onboardingWorkflow-connected.json is the same path before tenant proof, recorded earlier.)
+    await save('onboardingWorkflow-proven-connected', onboarding);
 
     const selection = await temporal.client.workflow.start(groupSelectionWorkflow, { workflowId: uniqueName('selection'), taskQueue: temporal.taskQueue, args: [{ orgId, connectionId: connectionId!, tenantId: DEMO_TENANT_ID }, 0, []] });
     await waitFor(async () => ((await selection.query(selectionStatusQuery)).stage === 'ready' ? true : undefined), 'groups');

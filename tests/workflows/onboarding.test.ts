@@ -1,22 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { CryptoProvider } from '@azure/msal-node';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
 import { listConnections } from '../../db/repositories/connections.js';
 import { createSignInRequest, holdAuthorizationCode } from '../../db/repositories/consent-requests.js';
 import { DEMO_ADMIN_UPN, DEMO_APP_ID, DEMO_NON_ADMIN_UPN, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
-import { SIGN_IN_SCOPES, signInUrl, withoutSecret } from '../../lib/entra-settings.js';
 import { hashToken } from '../../web/session.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { FailureType } from '../../workflows/failures.js';
 import { consentAnsweredSignal, onboardingStatusQuery, signedInUpdate, type OnboardingInput } from '../../workflows/onboarding/messages.js';
 import { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
-import { createTestWorker, entraFor } from '../support/app.js';
+import { createTestWorker } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { REDIRECT_URI, startTestEmulator } from '../support/emulator.js';
-import { MicrosoftSide } from '../support/microsoft.js';
+import { signInForRun } from '../support/microsoft.js';
 import { connectToTemporal, uniqueName } from '../support/temporal.js';
 
 const NO_ROLES_TENANT = { ...demoTenant([{ appId: DEMO_APP_ID, appRoles: [] }]), id: stableId('no roles'), displayName: 'Roleless Inc', verifiedDomains: [{ name: 'roleless.example', isDefault: true }] };
@@ -40,27 +38,8 @@ describe('onboarding workflow: consent, verification, connection', () => {
     await database.drop();
   });
 
-  /** Signs in at the emulator as `login`, files the sign-in request as the web does, and tells the run. */
-  async function signIn(handle: WorkflowHandle<typeof onboardingWorkflow>, login: string, spoil: { nonce?: string; verifier?: string } = {}) {
-    const state = randomBytes(32).toString('base64url');
-    const nonce = randomBytes(16).toString('base64url');
-    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-    const url = signInUrl(withoutSecret(entraFor(emulator)), { redirectUri: REDIRECT_URI, state, nonce, codeChallenge: challenge, scopes: SIGN_IN_SCOPES });
-    const back = await new MicrosoftSide().signIn(url, login);
-    const code = back.searchParams.get('code');
-    await createSignInRequest(database.db, {
-      stateHash: hashToken(state),
-      sessionHash: 'test-session',
-      orgId,
-      workflowId: handle.workflowId,
-      ttlMs: 60_000,
-      redirectUri: REDIRECT_URI,
-      nonce: spoil.nonce ?? nonce,
-      codeVerifier: spoil.verifier ?? verifier,
-    });
-    if (code) await holdAuthorizationCode(database.db, hashToken(state), code);
-    return { result: await handle.executeUpdate(signedInUpdate, { args: [{ stateHash: hashToken(state) }] }), code, stateHash: hashToken(state) };
-  }
+  const signIn = (handle: WorkflowHandle<typeof onboardingWorkflow>, login: string, spoil: { nonce?: string; verifier?: string } = {}) =>
+    signInForRun({ db: database.db, emulator, orgId, workflowId: handle.workflowId, handle, login, spoil });
 
   /** Runs one onboarding with a worker whose Entra settings may be spoiled, then drives it. */
   async function onboard(drive: (handle: WorkflowHandle<typeof onboardingWorkflow>) => Promise<void>, input: Partial<OnboardingInput> = {}, secret?: string) {

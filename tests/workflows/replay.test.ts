@@ -16,7 +16,7 @@ const dir = path.join(projectRoot, 'tests', 'fixtures', 'histories');
 describe('replaying recorded workflow histories', () => {
   it('replays every history without a non-determinism error', async () => {
     const files = (await readdir(dir)).filter((name) => name.endsWith('.json'));
-    expect(files.sort()).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json']);
+    expect(files.sort()).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json', 'onboardingWorkflow-proven-connected.json']);
     const histories = await Promise.all(
       files.map(async (name) => ({ workflowId: name, history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))) })),
     );
