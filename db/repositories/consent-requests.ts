@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { ConsentRequestsTable, Database } from '../schema.js';
 
 interface RequestBinding {
   stateHash: string;
@@ -9,41 +9,30 @@ interface RequestBinding {
   ttlMs: number;
 }
 
-/** The sign-in trip of Connect: its nonce and PKCE verifier stay here, never in a URL or a log. */
-export async function createSignInRequest(
-  db: Kysely<Database>,
-  request: RequestBinding & { redirectUri: string; nonce: string; codeVerifier: string },
-): Promise<void> {
+type PhaseColumns = Pick<Insertable<ConsentRequestsTable>, 'phase'> & Partial<Pick<Insertable<ConsentRequestsTable>, 'redirect_uri' | 'nonce' | 'code_verifier' | 'proven_tenant_id'>>;
+
+async function insertRequest(db: Kysely<Database>, binding: RequestBinding, phase: PhaseColumns): Promise<void> {
   await db
     .insertInto('consent_requests')
     .values({
-      state_hash: request.stateHash,
-      session_hash: request.sessionHash,
-      org_id: request.orgId,
-      workflow_id: request.workflowId,
-      expires_at: new Date(Date.now() + request.ttlMs),
-      phase: 'sign_in',
-      redirect_uri: request.redirectUri,
-      nonce: request.nonce,
-      code_verifier: request.codeVerifier,
+      state_hash: binding.stateHash,
+      session_hash: binding.sessionHash,
+      org_id: binding.orgId,
+      workflow_id: binding.workflowId,
+      expires_at: new Date(Date.now() + binding.ttlMs),
+      ...phase,
     })
     .execute();
 }
 
+/** The sign-in trip of Connect: its nonce and PKCE verifier stay here, never in a URL or a log. */
+export function createSignInRequest(db: Kysely<Database>, request: RequestBinding & { redirectUri: string; nonce: string; codeVerifier: string }): Promise<void> {
+  return insertRequest(db, request, { phase: 'sign_in', redirect_uri: request.redirectUri, nonce: request.nonce, code_verifier: request.codeVerifier });
+}
+
 /** The admin-consent trip, bound to the tenant the sign-in proved. */
-export async function createAdminConsentRequest(db: Kysely<Database>, request: RequestBinding & { provenTenantId: string }): Promise<void> {
-  await db
-    .insertInto('consent_requests')
-    .values({
-      state_hash: request.stateHash,
-      session_hash: request.sessionHash,
-      org_id: request.orgId,
-      workflow_id: request.workflowId,
-      expires_at: new Date(Date.now() + request.ttlMs),
-      phase: 'consent',
-      proven_tenant_id: request.provenTenantId,
-    })
-    .execute();
+export function createAdminConsentRequest(db: Kysely<Database>, request: RequestBinding & { provenTenantId: string }): Promise<void> {
+  return insertRequest(db, request, { phase: 'consent', proven_tenant_id: request.provenTenantId });
 }
 
 /**
