@@ -1,19 +1,25 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Client as TemporalClient } from '@temporalio/client';
 
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import type { SampledMember } from '../db/schema.js';
+import { sql, type Transaction } from 'kysely';
+import type { Database, SampledMember, SampleFlags } from '../db/schema.js';
 import type { PickerGroup } from '../workflows/group-selection/messages.js';
 import { directorySyncWorkflowId, selectionChangedSignal } from '../workflows/sync/messages.js';
 import type { directorySyncWorkflow } from '../workflows/sync/workflow.js';
 import type { EntraClients } from './graph/clients.js';
 import { firstGroups, groupType, searchGroupsByName, type GraphGroup } from './graph/groups.js';
 import { memberCounts } from './graph/member-counts.js';
-import { graphUserSchema, isGuest, isSharedMailbox, USER_SELECT } from './graph/users.js';
+import { isHiddenMembership, mayReadHiddenMembers } from './graph/token-roles.js';
+import { graphUserSchema, isGuest, isSharedMailbox, USER_SELECT, type GraphUser } from './graph/users.js';
 
 export const PICKER_LIMIT = 1_000;
+/** The error a preview sample records for a hidden-membership group Hook may not read. */
+export const HIDDEN_MEMBERSHIP = 'HiddenMembership';
 const SAMPLE_SIZE = 10;
+/** Graph's largest page of members: one request for most groups. */
+const PREVIEW_PAGE = 999;
 
 export interface SelectionDeps {
   db: Db;
@@ -22,7 +28,7 @@ export interface SelectionDeps {
   temporal: { client: TemporalClient; taskQueue: string; sync?: { intervalMs: number; maxRemovalShare: number; missingGraceMs: number; fullReconcileMs: number } };
 }
 
-const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(graphUserSchema) });
+const samplePageSchema = z.object({ '@odata.count': z.number().optional(), value: z.array(graphUserSchema), '@odata.nextLink': z.string().optional() });
 
 
 export function createSelectionActivities({ db, entra, temporal }: SelectionDeps) {
@@ -82,23 +88,38 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
     },
 
     /**
-     * Up to 10 users of a group and its total, for the preview. A group Graph refuses (403, 404)
-     * is recorded as failed rather than retried: the preview says "Could not load members".
+     * Reads a group's user members (nested groups' included) for the preview: every page, so the
+     * sample can show the members worth a look first (guests, disabled accounts, possible shared
+     * mailboxes, no mailbox) with their counts, and what saving changes can be counted exactly.
+     * Ten members are kept for the page; the ids of all go to preview_members. A group Graph
+     * refuses (403, 404), or a hidden-membership group Hook may not read, is recorded as failed
+     * rather than retried: the preview says "Could not load members".
      */
     async sampleGroup(connectionId: string, previewId: string, tenantId: string, groupId: string): Promise<'ok' | 'failed'> {
-      let page: z.infer<typeof samplePageSchema>;
+      // Hidden membership Hook may not read: Graph would answer an empty list, not an error.
+      const known = await db.selectFrom('entra_groups').select('visibility').where('connection_id', '=', connectionId).where('group_id', '=', groupId).executeTakeFirst();
+      if (isHiddenMembership(known?.visibility) && !(await mayReadHiddenMembers(entra, tenantId))) {
+        await recordSample(db, { connectionId, previewId, groupId, status: 'failed', total: null, members: [], error: HIDDEN_MEMBERSHIP });
+        return 'failed';
+      }
+      const users: GraphUser[] = [];
+      let total: number | undefined;
       try {
-        page = samplePageSchema.parse(
-          await entra.call(tenantId, (graph) =>
-            graph
-              .api(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`)
-              .header('ConsistencyLevel', 'eventual')
-              .query({ $count: 'true' })
-              .select(USER_SELECT)
-              .top(SAMPLE_SIZE)
-              .get(),
-          ),
-        );
+        let next: string | undefined;
+        do {
+          const link = next;
+          const page = samplePageSchema.parse(
+            await entra.call(tenantId, (graph) =>
+              (link ? graph.api(link) : graph.api(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`).query({ $count: 'true' }).select(USER_SELECT).top(PREVIEW_PAGE))
+                .header('ConsistencyLevel', 'eventual')
+                .get(),
+            ),
+          );
+          total ??= page['@odata.count'];
+          users.push(...page.value);
+          next = page['@odata.nextLink'];
+          heartbeat(); // the preview's deadline cancels what is still reading
+        } while (next);
       } catch (error) {
         if (error instanceof ApplicationFailure && error.nonRetryable) {
           await recordSample(db, { connectionId, previewId, groupId, status: 'failed', total: null, members: [], error: error.type ?? 'failed' });
@@ -106,15 +127,24 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
         }
         throw error;
       }
-      const members: SampledMember[] = page.value.map((user) => ({
-        id: user.id,
-        displayName: user.displayName ?? null,
-        email: user.mail ?? user.userPrincipalName ?? null,
-        guest: isGuest(user),
-        disabled: user.accountEnabled === false,
-        sharedMailbox: isSharedMailbox(user),
-      }));
-      await recordSample(db, { connectionId, previewId, groupId, status: 'ok', total: page['@odata.count'] ?? members.length, members, error: null });
+      const members = users.map(sampledMember);
+      const flags: SampleFlags = {
+        guests: members.filter((member) => member.guest).length,
+        disabled: members.filter((member) => member.disabled).length,
+        sharedMailboxes: members.filter((member) => member.sharedMailbox).length,
+        noMailbox: members.filter((member) => member.noMailbox).length,
+      };
+      await db.transaction().execute(async (trx) => {
+        // Only the preview being made is kept: an earlier one of this connection is of no more use.
+        await trx.deleteFrom('preview_members').where('connection_id', '=', connectionId).where('preview_id', '<>', previewId).execute();
+        await trx.deleteFrom('preview_members').where('connection_id', '=', connectionId).where('preview_id', '=', previewId).where('group_id', '=', groupId).execute();
+        const ids = [...new Set(users.map((user) => user.id))];
+        if (ids.length > 0) {
+          await sql`insert into preview_members (connection_id, preview_id, group_id, user_id)
+                    select ${connectionId}::uuid, ${previewId}, ${groupId}::uuid, unnest(${ids}::uuid[]) on conflict do nothing`.execute(trx);
+        }
+        await recordSample(trx, { connectionId, previewId, groupId, status: 'ok', total: total ?? members.length, members: flaggedFirst(members).slice(0, SAMPLE_SIZE), error: null, flags, complete: true });
+      });
       return 'ok';
     },
 
@@ -166,9 +196,28 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
   };
 }
 
+/** A member as the preview shows it, with what makes it worth a look. */
+function sampledMember(user: GraphUser): SampledMember {
+  return {
+    id: user.id,
+    displayName: user.displayName ?? null,
+    email: user.mail ?? user.userPrincipalName ?? null,
+    guest: isGuest(user),
+    disabled: user.accountEnabled === false,
+    sharedMailbox: isSharedMailbox(user),
+    noMailbox: !user.mail,
+  };
+}
+
+/** The help page's first instruction is to look for unexpected guests or service accounts: those come first. */
+export function flaggedFirst(members: SampledMember[]): SampledMember[] {
+  const flagged = (member: SampledMember) => member.guest || member.disabled || member.sharedMailbox || member.noMailbox === true;
+  return [...members.filter(flagged), ...members.filter((member) => !flagged(member))];
+}
+
 async function recordSample(
-  db: Db,
-  sample: { connectionId: string; previewId: string; groupId: string; status: 'ok' | 'failed'; total: number | null; members: SampledMember[]; error: string | null },
+  db: Db | Transaction<Database>,
+  sample: { connectionId: string; previewId: string; groupId: string; status: 'ok' | 'failed'; total: number | null; members: SampledMember[]; error: string | null; flags?: SampleFlags; complete?: boolean },
 ): Promise<void> {
   await db
     .insertInto('preview_samples')
@@ -180,6 +229,8 @@ async function recordSample(
       total: sample.total,
       members: JSON.stringify(sample.members),
       error: sample.error,
+      flags: sample.flags ? JSON.stringify(sample.flags) : null,
+      complete: sample.complete ?? false,
     })
     .onConflict((conflict) =>
       conflict.columns(['connection_id', 'preview_id', 'group_id']).doUpdateSet({
@@ -187,6 +238,8 @@ async function recordSample(
         total: sample.total,
         members: JSON.stringify(sample.members),
         error: sample.error,
+        flags: sample.flags ? JSON.stringify(sample.flags) : null,
+        complete: sample.complete ?? false,
       }),
     )
     .execute();

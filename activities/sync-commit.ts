@@ -208,8 +208,12 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       .deleteFrom('group_memberships')
       .where('connection_id', '=', connectionId)
       .where((eb) => (syncedIds.length === 0 ? eb.lit(true) : eb('group_id', 'not in', syncedIds)))
-      .executeTakeFirst();
-    if (unsynced.numDeletedRows > 0n) lostMembership = null; // a group left the selection: look at everyone
+      .returning('user_id')
+      .execute();
+    if (unsynced.length > 0) lostMembership = null; // a group left the selection: look at everyone
+    // Members of groups the admin unsynced: the preview showed them and the admin saved, so their
+    // removal is the admin's decision, not a change in Entra for the guard to question.
+    const leftWithUnsyncedGroup = new Set(unsynced.map((row) => row.user_id));
     await sql`delete from group_edges e where e.connection_id = ${connectionId}::uuid and not exists (select 1 from tree t where t.group_id = e.group_id)`.execute(trx);
     await sql`delete from directory_groups g where g.connection_id = ${connectionId}::uuid and not exists (select 1 from tree t where t.group_id = g.group_id)`.execute(trx);
 
@@ -237,16 +241,22 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     let status: CommitResult['status'] = held.size > 0 ? 'partial' : 'ok';
     if (candidates.length > 0 && held.size === 0) {
       const active = await trx.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
-      const share = candidates.length / Math.max(1, Number(active.n));
-      if (share > options.maxRemovalShare && !options.confirmRemovals) {
-        pendingRemovals = candidates.length;
+      const byAdmin = candidates.filter((row) => leftWithUnsyncedGroup.has(row.user_id));
+      const byEntra = candidates.filter((row) => !leftWithUnsyncedGroup.has(row.user_id));
+      // The guard questions what changed in Entra; the admin's own unsync goes through.
+      const share = byEntra.length / Math.max(1, Number(active.n));
+      const holdEntra = share > options.maxRemovalShare && !options.confirmRemovals;
+      if (holdEntra) {
+        pendingRemovals = byEntra.length;
         status = 'awaiting_confirmation';
-      } else {
+      }
+      const going = holdEntra ? byAdmin : candidates;
+      if (going.length > 0) {
         const removed = await trx
           .updateTable('directory_users')
           .set({ removed_at: now, removed_reason: REMOVED_REASON, updated_at: now })
           .where('connection_id', '=', connectionId)
-          .where('user_id', 'in', candidates.map((row) => row.user_id))
+          .where('user_id', 'in', going.map((row) => row.user_id))
           .executeTakeFirst();
         usersRemoved = Number(removed.numUpdatedRows);
       }

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { FailureType } from '../workflows/failures.js';
 import type { DeltaReadResult, GroupOutcome } from '../workflows/sync/messages.js';
 import type { EntraClients } from './graph/clients.js';
+import { HIDDEN_MEMBERSHIP_ADVICE, isHiddenMembership, mayReadHiddenMembers } from './graph/token-roles.js';
 import { groupSchema, groupType, GROUP_SELECT } from './graph/groups.js';
 import { DeltaExpired, directMembersPage, followDelta, groupDeltaSchema, latestDeltaLinks, userDeltaSchema, usersById, type Member } from './graph/members.js';
 import { isGuest, type GraphUser } from './graph/users.js';
@@ -45,20 +46,10 @@ interface Cursor {
 }
 
 const MISSING = 'The group no longer exists in Entra.';
-const HIDDEN = 'Hidden membership: Hook lacks Member.Read.Hidden for this group.';
-
-/** The roles in an app-only token (a JWT): needed to tell withheld hidden members from none. */
-function tokenRoles(token: string): string[] {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
-  } catch {
-    return [];
-  }
-}
+const HIDDEN = `Could not load members. ${HIDDEN_MEMBERSHIP_ADVICE}`;
 
 export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClients }) {
-  const mayReadHidden = async (tenantId: string) => tokenRoles(await entra.token(tenantId)).includes('Member.Read.Hidden');
+  const mayReadHidden = (tenantId: string) => mayReadHiddenMembers(entra, tenantId);
 
   // Users this process has staged for a full read, by run: a user in three groups comes three
   // times with the same properties, and only the first needs writing. Only rows already written
@@ -155,7 +146,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
       onPage(cursor);
     } while (cursor.nextLink !== undefined);
     const displayName = group.displayName ?? groupId;
-    const hidden = (group.visibility ?? '').toLowerCase() === 'hiddenmembership';
+    const hidden = isHiddenMembership(group.visibility);
     // Graph withholds hidden memberships from apps without Member.Read.Hidden, silently: an
     // empty answer then means "cannot see", never "no members".
     if (hidden && cursor.members === 0 && !(await mayReadHidden(tenantId))) {

@@ -12,6 +12,7 @@ export interface Database {
   entra_groups: EntraGroupsTable;
   synced_groups: SyncedGroupsTable;
   preview_samples: PreviewSamplesTable;
+  preview_members: PreviewMembersTable;
   directory_users: DirectoryUsersTable;
   group_memberships: GroupMembershipsTable;
   group_edges: GroupEdgesTable;
@@ -106,6 +107,7 @@ export interface EntraConnectionsTable {
   user_count: ColumnType<number, number | undefined, number>;
   guest_count: ColumnType<number, number | undefined, number>;
   disabled_count: ColumnType<number, number | undefined, number>;
+  shared_mailbox_count: ColumnType<number, number | undefined, number>;
 }
 
 /** Active users per email domain of a connection (the Authorized domains pane), kept by the sync. */
@@ -171,7 +173,25 @@ export interface SampledMember {
   email: string | null;
   guest: boolean;
   disabled: boolean;
+  /** A guess: disabled with a mailbox is most often a shared mailbox or a service account. */
   sharedMailbox: boolean;
+  /** No mailbox (mail empty): Hook's sends cannot reach this account. Optional in samples from before. */
+  noMailbox?: boolean;
+}
+
+/** How many members of a sampled group are worth a look before saving. */
+export interface SampleFlags {
+  guests: number;
+  disabled: number;
+  sharedMailboxes: number;
+  noMailbox: number;
+}
+
+export interface PreviewMembersTable {
+  connection_id: string;
+  preview_id: string;
+  group_id: string;
+  user_id: string;
 }
 
 export interface PreviewSamplesTable {
@@ -182,6 +202,8 @@ export interface PreviewSamplesTable {
   total: number | null;
   members: ColumnType<SampledMember[], string | undefined, string>;
   error: string | null;
+  flags: ColumnType<SampleFlags | null, string | null | undefined, string | null>;
+  complete: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 

@@ -29,7 +29,8 @@ export async function upsertConnection(
   return row.id;
 }
 
-export function listConnections(db: Executor, orgId: string) {
+/** The Synced directories table's rows: connections with their synced-group counts. */
+function connectionRows(db: Executor, orgId: string) {
   return db
     .selectFrom('entra_connections')
     .selectAll()
@@ -41,9 +42,16 @@ export function listConnections(db: Executor, orgId: string) {
         .as('synced_group_count'),
     )
     .select('user_count')
-    .where('org_id', '=', orgId)
-    .orderBy('connected_at')
-    .execute();
+    .where('org_id', '=', orgId);
+}
+
+export function listConnections(db: Executor, orgId: string) {
+  return connectionRows(db, orgId).orderBy('connected_at').execute();
+}
+
+/** One row of the table, to send again when the pane changes. */
+export function connectionRow(db: Executor, orgId: string, connectionId: string) {
+  return connectionRows(db, orgId).where('id', '=', connectionId).executeTakeFirst();
 }
 
 /** A connection of this org, or undefined: another org's connection is never found. */

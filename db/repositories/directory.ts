@@ -16,7 +16,7 @@ export async function paneSummary(db: Db, connectionId: string) {
       .where('g.connection_id', '=', connectionId)
       .orderBy(sql`lower(g.display_name)`)
       .execute(),
-    db.selectFrom('entra_connections').select(['user_count', 'guest_count', 'disabled_count']).where('id', '=', connectionId).executeTakeFirstOrThrow(),
+    db.selectFrom('entra_connections').select(['user_count', 'guest_count', 'disabled_count', 'shared_mailbox_count']).where('id', '=', connectionId).executeTakeFirstOrThrow(),
     db.selectFrom('directory_domains').select(['email_domain', 'users']).where('connection_id', '=', connectionId).orderBy('users', 'desc').orderBy('email_domain').execute(),
     db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(1).executeTakeFirst(),
     // Three members of each group, for the Groups tab: a few index lookups per group.
@@ -34,7 +34,7 @@ export async function paneSummary(db: Db, connectionId: string) {
   for (const names of sampleOf.values()) names.sort((a, b) => a.localeCompare(b));
   return {
     groups: groups.map((group) => ({ ...group, sample: sampleOf.get(group.group_id) ?? [] })),
-    users: { total: users.user_count, guests: users.guest_count, disabled: users.disabled_count },
+    users: { total: users.user_count, guests: users.guest_count, disabled: users.disabled_count, sharedMailboxes: users.shared_mailbox_count },
     domains,
     lastRun,
   };
@@ -62,18 +62,22 @@ export function usersPage(db: Db, connectionId: string, options: { query?: strin
 }
 
 /**
- * Recounts what the pane shows (users, guests, disabled, users per domain) after the users
- * changed; runs inside the transaction that changed them.
+ * Recounts what the pane shows after the users changed, inside the transaction that changed
+ * them. Users are the active (enabled) accounts, the help page's "users"; disabled accounts, and
+ * among them the likely shared mailboxes, are counted apart; domains count active users only.
  */
 export async function refreshDirectoryStats(db: Db, connectionId: string): Promise<void> {
-  await sql`update entra_connections c set user_count = s.total, guest_count = s.guests, disabled_count = s.disabled
-            from (select count(*) as total, count(*) filter (where is_guest) as guests, count(*) filter (where account_enabled = false) as disabled
+  await sql`update entra_connections c set user_count = s.active, guest_count = s.guests, disabled_count = s.disabled, shared_mailbox_count = s.shared
+            from (select count(*) filter (where account_enabled) as active,
+                         count(*) filter (where account_enabled and is_guest) as guests,
+                         count(*) filter (where not account_enabled) as disabled,
+                         count(*) filter (where not account_enabled and is_shared_mailbox) as shared
                   from directory_users where connection_id = ${connectionId} and removed_at is null) s
             where c.id = ${connectionId}`.execute(db);
   await db.deleteFrom('directory_domains').where('connection_id', '=', connectionId).execute();
   await sql`insert into directory_domains (connection_id, email_domain, users)
             select connection_id, email_domain, count(*) from directory_users
-            where connection_id = ${connectionId} and removed_at is null and email_domain is not null and email_domain <> ''
+            where connection_id = ${connectionId} and removed_at is null and account_enabled and email_domain is not null and email_domain <> ''
             group by connection_id, email_domain`.execute(db);
 }
 

@@ -42,8 +42,8 @@ const LAPTOP = { width: 1366, height: 800 };
 async function expectNoSidewaysScroll(page: Page, what: string) {
   const [scrollWidth, innerWidth, widest] = await page.evaluate(() => {
     // The outermost element that sticks out, to name in the failure.
-    const over = [...document.querySelectorAll('body *')].find((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5);
-    return [document.documentElement.scrollWidth, window.innerWidth, over ? `${over.tagName.toLowerCase()}.${[...over.classList].join('.')}` : 'none'] as const;
+    const over = Array.from(document.querySelectorAll('body *')).find((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5);
+    return [document.documentElement.scrollWidth, window.innerWidth, over ? `${over.tagName.toLowerCase()}.${Array.from(over.classList).join('.')}` : 'none'] as const;
   });
   expect(scrollWidth, `${what}: page ${scrollWidth}px wide in a ${innerWidth}px screen (${widest} sticks out)`).toBeLessThanOrEqual(innerWidth);
 }
@@ -105,6 +105,11 @@ describe('in a real browser: every page at phone and laptop widths', () => {
     await page.waitForURL(/expand=/);
     const pane = page.getByRole('region', { name: `${TENANT.displayName} workspace` });
     await pane.getByText(/Last sync[\s\S]*added/).waitFor({ timeout: 30_000 });
+    // Without a reload, the Synced directories row shows what the pane shows.
+    const paneUsers = await pane.locator('.counts dd').nth(1).textContent();
+    expect(Number(paneUsers)).toBeGreaterThan(0);
+    expect(await page.locator('tr.directory-row td[data-label="Users"]').textContent()).toBe(paneUsers);
+    expect(await page.locator('tr.directory-row td[data-label="Last sync"]').textContent()).not.toBe('Not yet');
     await page.reload();
     await expectNoSidewaysScroll(page, 'pane at laptop width');
     await screenshot(page, 'layout-1366-pane');

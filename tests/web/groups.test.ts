@@ -140,8 +140,16 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     const page = await admin.request(preview.location!);
     expect(page.text).toContain('7 of 7 members');
     expect(page.text).toContain('<span class="badge warn">Guest</span>');
-    expect(page.text).toContain('<span class="badge">Shared mailbox</span>');
+    // A disabled account is always marked Disabled; "shared mailbox" is a guess, said as one.
+    expect(page.text).toMatch(/Sales Inbox<\/span>\s*<span class="muted small">sales@northwind.example<\/span>\s*<span class="badge danger">Disabled<\/span>\s*<span class="badge" title="[^"]+">Possibly a shared mailbox<\/span>/);
+    // Flagged members first, and their counts for the group.
+    const names = [...page.text.matchAll(/<span class="member-name">([^<]+)<\/span>/g)].map((match) => match[1]);
+    expect(names.slice(0, 2).sort()).toEqual(['Alex Morgan (Contoso)', 'Sales Inbox']);
+    expect(page.text).toContain('1 guest, 1 disabled, 1 possible shared mailbox');
     expect(page.text).toContain('1 group added: Sales');
+    // What saving changes, counted: all 7 users of Sales are new to Hook.
+    expect(page.text).toMatch(/Users added<\/dt><dd>7<\/dd>/);
+    expect(page.text).toMatch(/Users removed<\/dt><dd>0<\/dd>/);
     expect(page.text).not.toContain('Preview was partial');
 
     const back = await admin.request(`${GROUPS}?connection=${connectionId}`);
@@ -158,6 +166,6 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     expect(connection.selection_version).toBe(1);
     const integrations = await admin.request(saved.location!);
     expect(integrations.text).toContain('Group selection saved.');
-    expect(integrations.text).toMatch(/<span class="badge ok">Connected<\/span><\/td>\s*<td>1<\/td>/);
+    expect(integrations.text).toMatch(/<span class="badge ok">Connected<\/span><\/td>\s*<td data-label="Synced groups">1<\/td>/);
   });
 });

@@ -183,4 +183,21 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     expect(confirmed.users_removed).toBe(15);
     expect((await activeUsers()).length).toBe(14);
   });
+
+  it('the admin’s own unsync of a large group goes through the guard (it was seen and saved in the preview); Entra’s changes still stop at it', async () => {
+    await syncGroups('all-staff', 'finance');
+    await cycle();
+    expect((await activeUsers()).length).toBe(29);
+    // The admin unsyncs All Staff: 26 of 29 users leave, far over 20 %, by the admin's decision.
+    await syncGroups('finance');
+    const unsynced = await cycle();
+    expect(unsynced).toMatchObject({ status: 'ok', users_removed: 26 });
+    expect(await activeUsers()).toEqual(sorted(FINANCE));
+    // The same share leaving because of a change in Entra is held.
+    await syncGroups('all-staff');
+    await cycle();
+    tenant.removeMembers(group('all-staff'), [group('engineering'), group('sales')]);
+    expect(await cycle()).toMatchObject({ status: 'awaiting_confirmation', users_removed: 0 });
+    tenant.addMembers(group('all-staff'), [group('engineering'), group('sales')]);
+  });
 });

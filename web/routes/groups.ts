@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { findConnection } from '../../db/repositories/connections.js';
-import { groupNames, pickerGroups, previewSamples, savedGroupIds, usersRemovedByUnsync } from '../../db/repositories/selection.js';
+import { groupNames, pickerGroups, previewSamples, saveImpact, savedGroupIds } from '../../db/repositories/selection.js';
 import { setFlash } from '../../db/repositories/sessions.js';
 import {
   LARGE_SELECTION,
@@ -182,9 +182,17 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   async function previewData(connection: NonNullable<Awaited<ReturnType<typeof findConnection>>>, status: SelectionStatus) {
     const preview = status.preview!;
     const saved = await savedGroupIds(db, connection.id);
-    const [samples, names] = await Promise.all([previewSamples(db, connection.id, preview.previewId), groupNames(db, connection.id, [...new Set([...preview.groupIds, ...saved])])]);
+    const [samples, names, impact] = await Promise.all([
+      previewSamples(db, connection.id, preview.previewId),
+      groupNames(db, connection.id, [...new Set([...preview.groupIds, ...saved])]),
+      saveImpact(db, connection.id, preview.previewId, preview.groupIds),
+    ]);
     const nameOf = new Map(names.map((row) => [row.group_id, row.display_name]));
+    const typeOf = new Map(names.map((row) => [row.group_id, row.group_type]));
     const sampleOf = new Map(samples.map((sample) => [sample.group_id, sample]));
+    // Two groups with one name are told apart by type, size and a short id.
+    const nameCount = new Map<string, number>();
+    for (const id of preview.groupIds) nameCount.set(nameOf.get(id) ?? id, (nameCount.get(nameOf.get(id) ?? id) ?? 0) + 1);
     const added = preview.groupIds.filter((id) => !saved.includes(id));
     const removed = saved.filter((id) => !preview.groupIds.includes(id));
     return {
@@ -195,13 +203,16 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
       groups: preview.groupIds.map((id) => ({
         id,
         name: nameOf.get(id) ?? id,
+        type: typeOf.get(id) ?? null,
+        sameName: (nameCount.get(nameOf.get(id) ?? id) ?? 0) > 1,
         sample: sampleOf.get(id),
         failed: preview.failedGroupIds.includes(id),
         timedOut: preview.timedOutGroupIds.includes(id),
       })),
       added: added.map((id) => nameOf.get(id) ?? id),
       removed: removed.map((id) => nameOf.get(id) ?? id),
-      removedUsers: await usersRemovedByUnsync(db, connection.id, removed, preview.groupIds),
+      impact,
+      removedByAdmin: removed.length > 0,
     };
   }
 

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { findConnection } from '../../db/repositories/connections.js';
+import { connectionRow, findConnection } from '../../db/repositories/connections.js';
 import { disconnectConnection, paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
 import { setFlash } from '../../db/repositories/sessions.js';
 import {
@@ -72,7 +72,10 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     if (!connection) return;
     const query = usersQuery.safeParse(req.query);
     const options = query.success ? query.data : {};
-    res.send(views.render('partials/workspace-pane', { ...res.locals, pane: await data.pane(connection, options.tab, options.q) }));
+    const pane = views.render('partials/workspace-pane', { ...res.locals, pane: await data.pane(connection, options.tab, options.q) });
+    // The Synced directories row goes along out of band, so the row and the pane show one state.
+    const row = req.get('HX-Request') ? await connectionRow(db, res.locals.org!.id, connection.id) : undefined;
+    res.send(row ? `${pane}<template>${views.render('partials/directory-row', { connection: row, expanded: true, oob: true })}</template>` : pane);
   });
 
   // The All users tab: search and keyset paging, as a partial for htmx or a page of its own.
