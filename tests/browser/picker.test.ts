@@ -98,7 +98,9 @@ describe('in a real browser: pick groups, preview, save', () => {
       void dialog.dismiss();
     });
     await saved.click();
-    expect(asked).toBe("Unsyncing a group removes its members from Hook unless they're also in another synced group.");
+    // It names the group and its size, and says what happens.
+    const name = await saved.evaluate((box) => box.closest('tr')!.querySelector('label')!.getAttribute('title'));
+    expect(asked).toMatch(new RegExp(`^Unsync ${name} \\(\\d+ members\\)\\? Their members leave Hook unless they're also in another synced group; the preview shows who\\.$`));
     expect(await saved.isChecked()).toBe(true);
     await context.close();
   });
