@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
@@ -70,8 +72,10 @@ try {
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = 'the Temporal UI of your cluster';
+  let temporalCli: string | undefined;
   if (temporalAddress === undefined) {
     const binary = await findOrInstallTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, toolsDir, log: say });
+    temporalCli = binary;
     say(`Starting the Temporal dev server (${binary}, state in ${path.join(dataDir, 'temporal.db')})…`);
     const server = await startTemporalDevServer({
       binary,
@@ -89,11 +93,15 @@ try {
   let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
   if (entraSettings === undefined) {
+    // `npm start -- --world my-tenants.json` (or DEV_EMULATOR_WORLD): your own directory shape instead of the demo tenant.
+    const worldFile = parseArgs({ options: { world: { type: 'string' } }, strict: false }).values.world ?? config.DEV_EMULATOR_WORLD;
+    const own = typeof worldFile === 'string' ? (JSON.parse(await readFile(worldFile, 'utf8')) as { applications?: unknown[]; tenants?: unknown[] }) : undefined;
+    const world = parseWorld({
+      applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`]), ...(own?.applications ?? [])],
+      tenants: own?.tenants ?? [demoTenant()],
+    });
     const emulator = await startEmulator({
-      world: parseWorld({
-        applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`])],
-        tenants: [demoTenant()],
-      }),
+      world,
       tlsDir: path.join(dataDir, 'emulator'),
       httpsPort: config.DEV_EMULATOR_PORT,
       httpPort: config.DEV_EMULATOR_HTTP_PORT,
@@ -102,7 +110,9 @@ try {
     stops.push({ name: 'Entra emulator', stop: emulator.close });
     trustCertificateAuthority(emulator.ca);
     entraSettings = emulatorEntraSettings(emulator.httpsUrl, emulator.httpUrl);
-    entraLine = `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}; at Connect, sign in as ${DEMO_ADMIN_UPN} (its Global Administrator)`;
+    entraLine = own
+      ? `emulator with ${world.tenants.map((tenant) => tenant.displayName).join(', ')} from ${String(worldFile)} at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}`
+      : `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}; at Connect, sign in as ${DEMO_ADMIN_UPN} (its Global Administrator)`;
   }
 
   // Signals are handled above, so the worker is shut down in order rather than by the Runtime.
@@ -140,7 +150,11 @@ try {
   say(`Hook is running:      ${config.PUBLIC_URL}`);
   say(`Temporal UI:          ${temporalUi}`);
   say(`Microsoft Entra:      ${entraLine}`);
-  if (seeded) say(`Sign in as:           ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} (demo org "${DEMO_ADMIN.orgName}")`);
+  if (seeded) say(`Sign in as:           ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} (demo org "${DEMO_ADMIN.orgName}", slug ${DEMO_ADMIN.orgSlug})`);
+  // What the README's CLI and operator examples need, against this very instance.
+  // The embedded server's credentials are the fixed local ones (postgres/postgres on 127.0.0.1); an own DATABASE_URL's password is not shown.
+  say(`Database:             DATABASE_URL=${seeded ? databaseUrl : databaseUrl.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@')}`);
+  if (temporalCli) say(`Temporal CLI:         ${temporalCli} (address ${temporalAddress}, namespace ${config.TEMPORAL_NAMESPACE})`);
   say('Press Ctrl-C to stop everything.');
 } catch (error) {
   say(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -14,6 +14,15 @@ const patchGroup = z
   .partial()
   .strict();
 const patchUser = userSchema.omit({ id: true }).partial().strict();
+
+/**
+ * A PATCH changes only what it names, as Graph's does: zod fills the schema's defaults in for
+ * absent keys (mail: null, …), which must not overwrite the stored values.
+ */
+function onlyNamed<T extends object>(parsed: T, body: unknown): Partial<T> {
+  const named = new Set(Object.keys(body !== null && typeof body === 'object' ? body : {}));
+  return Object.fromEntries(Object.entries(parsed).filter(([key]) => named.has(key))) as Partial<T>;
+}
 const consent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('grant'), appId: z.string() }),
   z.object({
@@ -85,7 +94,7 @@ export function controlRoutes(state: EmulatorState): Router {
     res.status(201).end();
   });
   router.patch('/tenants/:tenant/groups/:group', (req, res) => {
-    res.json(tenant(req).updateGroup(req.params.group, patchGroup.parse(req.body)));
+    res.json(tenant(req).updateGroup(req.params.group, onlyNamed(patchGroup.parse(req.body), req.body)));
   });
   router.delete('/tenants/:tenant/groups/:group', (req, res) => {
     tenant(req).deleteGroup(req.params.group);
@@ -103,7 +112,7 @@ export function controlRoutes(state: EmulatorState): Router {
     res.status(201).end();
   });
   router.patch('/tenants/:tenant/users/:user', (req, res) => {
-    res.json(tenant(req).updateUser(req.params.user, patchUser.parse(req.body)));
+    res.json(tenant(req).updateUser(req.params.user, onlyNamed(patchUser.parse(req.body), req.body)));
   });
   router.delete('/tenants/:tenant/users/:user', (req, res) => {
     tenant(req).deleteUser(req.params.user);

@@ -47,6 +47,7 @@ const schema = z.object({
   DEV_TEMPORAL_PORT: port('the gRPC port for the Temporal dev server of npm start (its UI uses this + 1000)').default(7233),
   DEV_EMULATOR_PORT: port('the https port of the Entra emulator of npm start').default(8443),
   DEV_EMULATOR_HTTP_PORT: port('the http port of the Entra emulator pages of npm start').default(8400),
+  DEV_EMULATOR_WORLD: z.string().min(1, 'a path to a world JSON file for the emulator of npm start').optional(),
   WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
   TRUST_PROXY: z
     .string()

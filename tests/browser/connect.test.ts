@@ -40,6 +40,8 @@ describe('in a real browser: Connect Hook to Entra', () => {
     await expect.poll(() => toast.textContent()).toContain('Microsoft Entra was not connected');
     expect(await toast.textContent()).toContain("account that can't grant tenant-wide consent");
     await screenshot(page, 'connect-cancelled-toast');
+    await toast.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await page.getByRole('alert').count()).toBe(0);
     expect(await page.getByText('No directories connected yet.').isVisible()).toBe(true);
     await page.context().close();
   });

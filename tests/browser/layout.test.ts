@@ -74,9 +74,15 @@ describe('in a real browser: every page at phone and laptop widths', () => {
     await stack.stop();
   });
 
+  /** Every Content-Security-Policy violation any page reported: there must be none. */
+  const violations: string[] = [];
+
   async function open(viewport: { width: number; height: number }): Promise<Page> {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text())) violations.push(`${page.url()}: ${message.text()}`);
+    });
     await page.goto(`${stack.app.url}/sign-in`);
     await expectNoSidewaysScroll(page, `sign-in at ${viewport.width}`);
     await screenshot(page, `layout-${viewport.width}-sign-in`);
@@ -152,4 +158,8 @@ describe('in a real browser: every page at phone and laptop widths', () => {
       await page.context().close();
     }, 120_000);
   }
+
+  it('no page broke its Content-Security-Policy', () => {
+    expect(violations).toEqual([]);
+  });
 });

@@ -35,8 +35,9 @@ describe('the emulator control API', () => {
     expect((await call(emulator, `/v1.0/groups/${finance}?$select=displayName`, { token })).json.displayName).toBe('Finance & Legal');
 
     await control(`/tenants/${DEMO_TENANT_ID}/users/${user('Ravi Patel')}`, 'PATCH', { accountEnabled: false });
-    const ravi = await call(emulator, `/v1.0/users/${user('Ravi Patel')}?$select=accountEnabled`, { token });
-    expect(ravi.json.accountEnabled).toBe(false);
+    const ravi = await call(emulator, `/v1.0/users/${user('Ravi Patel')}?$select=accountEnabled,mail,displayName,jobTitle,department`, { token });
+    // A PATCH changes what it names and nothing else (disabling someone keeps their mail and names).
+    expect(ravi.json).toMatchObject({ accountEnabled: false, mail: 'ravi.patel@northwind.example', displayName: 'Ravi Patel', jobTitle: 'Finance Director', department: 'Finance' });
 
     expect((await control(`/tenants/${DEMO_TENANT_ID}/groups/${group('london')}`, 'DELETE')).status).toBe(204);
     expect((await call(emulator, `/v1.0/groups/${group('london')}`, { token })).status).toBe(404);

@@ -30,7 +30,7 @@ const previewForm = z.object({
   group: z.union([z.uuid(), z.array(z.uuid()).max(MAX_SELECTION)]).optional(),
 });
 const saveForm = z.object({ connection: z.uuid(), saveId: z.string().regex(/^[\w-]{8,64}$/) });
-const searchParams = z.object({ connection: z.uuid(), q: z.string().trim().min(1).max(100) });
+const searchParams = z.object({ connection: z.uuid(), q: z.string().trim().max(100) });
 
 export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   const { db, temporal, views, config } = deps;
@@ -118,7 +118,9 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     const connection = await connectionOf(req, res, req.query);
     if (!connection) return;
     const parsed = searchParams.safeParse(req.query);
-    if (!parsed.success) return res.status(422).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'Type part of a group name.' }));
+    if (!parsed.success) return res.status(422).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'Search for at most 100 characters of a group name.' }));
+    // A cleared search box: no results to show, and no error either.
+    if (parsed.data.q === '') return res.send('');
     const handle = await openRun(connection);
     if (!handle) return res.status(409).send(views.render('partials/search-results', { ...res.locals, groups: [], error: 'This group selection has ended. Open Manage groups again to search.' }));
     const status = await handle.query(selectionStatusQuery);
