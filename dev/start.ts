@@ -50,6 +50,21 @@ function stopAll(exitCode: number): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
 
+// `npm start -- --world my-tenants.json` (or DEV_EMULATOR_WORLD): your own directory shape instead
+// of the demo tenant. Read first: a bad file stops npm start before anything was started.
+const worldFile = parseArgs({ options: { world: { type: 'string' } }, strict: false }).values.world ?? config.DEV_EMULATOR_WORLD;
+let emulatorWorld: ReturnType<typeof parseWorld> | undefined;
+try {
+  const own = typeof worldFile === 'string' ? (JSON.parse(await readFile(worldFile, 'utf8')) as { applications?: unknown[]; tenants?: unknown[] }) : undefined;
+  emulatorWorld = parseWorld({
+    applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`]), ...(own?.applications ?? [])],
+    tenants: own?.tenants ?? [demoTenant()],
+  });
+} catch (error) {
+  say(`npm start failed: the emulator's world ${String(worldFile)} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
 try {
   let databaseUrl = config.DATABASE_URL;
   if (databaseUrl === undefined) {
@@ -93,13 +108,7 @@ try {
   let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
   if (entraSettings === undefined) {
-    // `npm start -- --world my-tenants.json` (or DEV_EMULATOR_WORLD): your own directory shape instead of the demo tenant.
-    const worldFile = parseArgs({ options: { world: { type: 'string' } }, strict: false }).values.world ?? config.DEV_EMULATOR_WORLD;
-    const own = typeof worldFile === 'string' ? (JSON.parse(await readFile(worldFile, 'utf8')) as { applications?: unknown[]; tenants?: unknown[] }) : undefined;
-    const world = parseWorld({
-      applications: [hookApplication([`${config.PUBLIC_URL}/org/settings/integrations/microsoft-entra/callback`]), ...(own?.applications ?? [])],
-      tenants: own?.tenants ?? [demoTenant()],
-    });
+    const world = emulatorWorld!;
     const emulator = await startEmulator({
       world,
       tlsDir: path.join(dataDir, 'emulator'),
@@ -110,7 +119,7 @@ try {
     stops.push({ name: 'Entra emulator', stop: emulator.close });
     trustCertificateAuthority(emulator.ca);
     entraSettings = emulatorEntraSettings(emulator.httpsUrl, emulator.httpUrl);
-    entraLine = own
+    entraLine = worldFile
       ? `emulator with ${world.tenants.map((tenant) => tenant.displayName).join(', ')} from ${String(worldFile)} at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}`
       : `emulator demo tenant (Northwind Outfitters) at ${emulator.httpsUrl}, sign-in and consent pages at ${emulator.httpUrl}; at Connect, sign in as ${DEMO_ADMIN_UPN} (its Global Administrator)`;
   }

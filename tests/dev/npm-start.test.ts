@@ -1,5 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -36,7 +36,10 @@ describe('npm start on embedded defaults', () => {
       expect(first.output()).toContain(`Hook is running:      http://localhost:${ports.web}`);
       expect(first.output()).toContain(`Temporal UI:          http://127.0.0.1:${ports.temporal + 1000}`);
       expect(first.output()).toContain('Microsoft Entra:      emulator demo tenant (Northwind Outfitters)');
-      expect(first.output()).toContain('Sign in as:           admin@hook.test / hook-demo-password');
+      expect(first.output()).toContain('Sign in as:           admin@hook.test / hook-demo-password (demo org "Hook Demo Co", slug demo)');
+      // What the README's CLI and operator examples need.
+      expect(first.output()).toContain(`Database:             DATABASE_URL=${databaseUrl}`);
+      expect(first.output()).toContain(`Temporal CLI:         ${inject('temporalCliPath')} (address ${temporalAddress}, namespace default)`);
       await query(databaseUrl, "insert into orgs (slug, name) values ('kept', 'Kept across restarts')");
       const connection = await Connection.connect({ address: temporalAddress });
       // No worker polls this queue, so the workflow stays running: exactly what must survive.
@@ -49,8 +52,20 @@ describe('npm start on embedded defaults', () => {
     expect([0, 130]).toContain(first.exitCode());
     expect(processesMentioning(dataDir)).toEqual([]);
 
-    const second = await start(env);
+    // A bad world file: a clear error before anything starts.
+    const badWorld = path.join(dataDir, 'bad-world.json');
+    await writeFile(badWorld, JSON.stringify({ tenants: [{ id: 'not-a-guid', displayName: 'Broken' }] }));
+    const refused = spawnSync('npm', ['start', '--', '--world', badWorld], { cwd: projectRoot, env, encoding: 'utf8', timeout: 60_000 });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/npm start failed: the emulator's world .*bad-world\.json cannot be used: tenants\[0\] \(Broken\)\.id: a GUID/);
+    expect(processesMentioning(dataDir)).toEqual([]);
+
+    // The second start serves a tenant of the user's own (DEV_EMULATOR_WORLD) instead of the demo.
+    const ownWorld = path.join(dataDir, 'my-world.json');
+    await writeFile(ownWorld, JSON.stringify({ tenants: [{ id: '6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f', displayName: 'Contoso Try-Out', verifiedDomains: [{ name: 'contoso-try.example', isDefault: true }] }] }));
+    const second = await start({ ...env, DEV_EMULATOR_WORLD: ownWorld });
     try {
+      expect(second.output()).toContain(`Microsoft Entra:      emulator with Contoso Try-Out from ${ownWorld}`);
       expect(await query(databaseUrl, "select name from orgs where slug = 'kept'")).toEqual([{ name: 'Kept across restarts' }]);
       // The demo org and admin are seeded once, not again on the second start.
       expect(await query(databaseUrl, "select count(*)::int as n from accounts where email = 'admin@hook.test'")).toEqual([{ n: 1 }]);
