@@ -1,6 +1,7 @@
 import { metricMeter } from '@temporalio/activity';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/client.js';
+import { createHash } from 'node:crypto';
 import { refreshDirectoryStats } from '../db/repositories/directory.js';
 import type { Database } from '../db/schema.js';
 import type { CommitOptions, CommitResult } from '../workflows/sync/messages.js';
@@ -32,6 +33,26 @@ async function buildTree(trx: Trx, connectionId: string): Promise<Map<string, Se
     tree.set(row.root, groups);
   }
   return tree;
+}
+
+/** A held set's digest: what the pane shows and a confirmation names (sorted ids, SHA-256). */
+export function digestOf(userIds: string[]): string {
+  return createHash('sha256').update([...userIds].sort().join(',')).digest('base64url');
+}
+
+/** The held set an admin confirmed, if it is still the one held (same run, same digest); else nobody. */
+async function confirmedSet(trx: Trx, connectionId: string, confirmed: CommitOptions['confirmed']): Promise<Set<string>> {
+  if (!confirmed) return new Set();
+  const rows = await trx.selectFrom('pending_removals').select('user_id').where('connection_id', '=', connectionId).where('run_id', '=', confirmed.runId).execute();
+  const ids = rows.map((row) => row.user_id);
+  return digestOf(ids) === confirmed.digest ? new Set(ids) : new Set();
+}
+
+/** Records the set this run holds back (replacing any earlier one); an empty set clears it. */
+async function holdForConfirmation(trx: Trx, connectionId: string, runId: string, userIds: string[]): Promise<void> {
+  await trx.deleteFrom('pending_removals').where('connection_id', '=', connectionId).execute();
+  if (userIds.length === 0) return;
+  await sql`insert into pending_removals (connection_id, run_id, user_id) select ${connectionId}::uuid, ${runId}::uuid, unnest(${userIds}::uuid[])`.execute(trx);
 }
 
 /** Rows one commit may write to a table before its planner statistics are taken again. */
@@ -239,18 +260,24 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     let usersRemoved = 0;
     let pendingRemovals = 0;
     let status: CommitResult['status'] = held.size > 0 ? 'partial' : 'ok';
+    let pendingDigest: string | undefined;
     if (candidates.length > 0 && held.size === 0) {
       const active = await trx.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
       const byAdmin = candidates.filter((row) => leftWithUnsyncedGroup.has(row.user_id));
       const byEntra = candidates.filter((row) => !leftWithUnsyncedGroup.has(row.user_id));
-      // The guard questions what changed in Entra; the admin's own unsync goes through.
-      const share = byEntra.length / Math.max(1, Number(active.n));
-      const holdEntra = share > options.maxRemovalShare && !options.confirmRemovals;
-      if (holdEntra) {
-        pendingRemovals = byEntra.length;
+      // What an admin confirmed goes; of the rest, the guard questions what changed in Entra
+      // (the admin's own unsync goes through: it was seen and saved in the preview).
+      const confirmed = await confirmedSet(trx, connectionId, options.confirmed);
+      const unconfirmed = byEntra.filter((row) => !confirmed.has(row.user_id));
+      const share = unconfirmed.length / Math.max(1, Number(active.n));
+      // In a cycle that applies a confirmation, anything beyond the confirmed set waits for its own.
+      const hold = unconfirmed.length > 0 && (options.confirmed !== undefined || share > options.maxRemovalShare) && !options.confirmRemovals;
+      if (hold) {
+        pendingRemovals = unconfirmed.length;
+        pendingDigest = digestOf(unconfirmed.map((row) => row.user_id));
         status = 'awaiting_confirmation';
       }
-      const going = holdEntra ? byAdmin : candidates;
+      const going = [...byAdmin, ...byEntra.filter((row) => confirmed.has(row.user_id)), ...(hold ? [] : unconfirmed)];
       if (going.length > 0) {
         const removed = await trx
           .updateTable('directory_users')
@@ -260,6 +287,9 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
           .executeTakeFirst();
         usersRemoved = Number(removed.numUpdatedRows);
       }
+      await holdForConfirmation(trx, connectionId, runId, hold ? unconfirmed.map((row) => row.user_id) : []);
+    } else if (held.size === 0) {
+      await holdForConfirmation(trx, connectionId, runId, []);
     }
 
     if (usersAdded + usersUpdated + usersRemoved > 0) await refreshDirectoryStats(trx, connectionId);
@@ -318,7 +348,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
         .where('id', '=', connectionId)
         .execute();
     }
-    return finish(trx, { usersAdded, usersUpdated, usersRemoved, groupsOk: trusted.length, groupsFailed: held.size, pendingRemovals, status });
+    return finish(trx, { usersAdded, usersUpdated, usersRemoved, groupsOk: trusted.length, groupsFailed: held.size, pendingRemovals, ...(pendingDigest ? { pendingDigest } : {}), status });
   });
 
   async function finish(trx: Trx, result: CommitResult): Promise<CommitResult> {
@@ -338,6 +368,8 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
         status: options.needsReconnect ? 'needs_reconnect' : 'connected',
         last_sync_at: now,
         pending_removals: result.pendingRemovals,
+        pending_run_id: result.pendingDigest ? runId : null,
+        pending_digest: result.pendingDigest ?? null,
       })
       .where('id', '=', connectionId)
       .execute();

@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006_directory_stats.js';
 import * as m0007 from './migrations/0007_nested_group_edges.js';
 import * as m0008 from './migrations/0008_tenant_ownership.js';
 import * as m0009 from './migrations/0009_preview_and_counts.js';
+import * as m0010 from './migrations/0010_bound_decisions.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007_nested_group_edges': m0007,
   '0008_tenant_ownership': m0008,
   '0009_preview_and_counts': m0009,
+  '0010_bound_decisions': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -13,6 +13,7 @@ export interface Database {
   synced_groups: SyncedGroupsTable;
   preview_samples: PreviewSamplesTable;
   preview_members: PreviewMembersTable;
+  pending_removals: PendingRemovalsTable;
   directory_users: DirectoryUsersTable;
   group_memberships: GroupMembershipsTable;
   group_edges: GroupEdgesTable;
@@ -108,6 +109,9 @@ export interface EntraConnectionsTable {
   guest_count: ColumnType<number, number | undefined, number>;
   disabled_count: ColumnType<number, number | undefined, number>;
   shared_mailbox_count: ColumnType<number, number | undefined, number>;
+  /** The run whose held removals wait for confirmation, and a digest of their set. */
+  pending_run_id: string | null;
+  pending_digest: string | null;
 }
 
 /** Active users per email domain of a connection (the Authorized domains pane), kept by the sync. */
@@ -185,6 +189,12 @@ export interface SampleFlags {
   disabled: number;
   sharedMailboxes: number;
   noMailbox: number;
+}
+
+export interface PendingRemovalsTable {
+  connection_id: string;
+  run_id: string;
+  user_id: string;
 }
 
 export interface PreviewMembersTable {

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../../db/client.js';
-import { confirmRemovalsSignal, reconnectedSignal, syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
+import { confirmRemovalsUpdate, reconnectedSignal, syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { uniqueName } from './temporal.js';
 import { waitFor } from './wait.js';
@@ -48,7 +48,13 @@ export function syncHarness(deps: { db: Db; client: Client; taskQueue: string; o
           args: [{ orgId: deps.orgId, connectionId, tenantId: deps.tenantId, intervalMs: 3_600_000, ...deps.input, ...options }],
         });
       }
-      await handle.signal(signal === 'confirm' ? confirmRemovalsSignal : signal === 'reconnect' ? reconnectedSignal : syncNowSignal);
+      if (signal === 'confirm') {
+        // As the pane's button does: the held set it shows, by run and digest.
+        const held = await db.selectFrom('entra_connections').select(['pending_run_id', 'pending_digest']).where('id', '=', connectionId).executeTakeFirstOrThrow();
+        await handle.executeUpdate(confirmRemovalsUpdate, { args: [{ runId: held.pending_run_id ?? '', digest: held.pending_digest ?? '' }] });
+      } else {
+        await handle.signal(signal === 'reconnect' ? reconnectedSignal : syncNowSignal);
+      }
       await waitFor(async () => ((await finishedRuns()) > before ? true : undefined), 'a sync cycle', 120_000);
       return db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
     },

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
@@ -6,7 +8,7 @@ import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../e
 import type { TenantDirectory } from '../../emulator/directory.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { syncStatusQuery, type DirectorySyncInput } from '../../workflows/sync/messages.js';
+import { confirmRemovalsUpdate, syncStatusQuery, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { createTestWorker } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
@@ -199,5 +201,38 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     tenant.removeMembers(group('all-staff'), [group('engineering'), group('sales')]);
     expect(await cycle()).toMatchObject({ status: 'awaiting_confirmation', users_removed: 0 });
     tenant.addMembers(group('all-staff'), [group('engineering'), group('sales')]);
+  });
+
+  it('confirming removals names the held set: nothing pending, or a set that changed since, is refused and arms nothing; only the confirmed set goes', async () => {
+    const confirm = (runId: string, digest: string) => sync.handle.executeUpdate(confirmRemovalsUpdate, { args: [{ runId, digest }] });
+    await syncGroups('all-staff');
+    await cycle();
+    // A stale confirmation with nothing pending: refused, and the next large removal is still held.
+    await expect(confirm(randomUUID(), 'x'.repeat(43))).rejects.toThrow(WorkflowUpdateFailedError);
+    tenant.removeMembers(group('all-staff'), [group('engineering'), group('sales')]);
+    const heldFirst = await cycle();
+    expect(heldFirst).toMatchObject({ status: 'awaiting_confirmation', users_removed: 0 });
+    const first = await database.db.selectFrom('entra_connections').select(['pending_run_id', 'pending_digest', 'pending_removals']).where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(first.pending_removals).toBe(15);
+
+    // Entra changes again before the admin clicks: the pane's set is no longer the one held.
+    tenant.removeMembers(group('all-staff'), [group('marketing')]);
+    await cycle();
+    const second = await database.db.selectFrom('entra_connections').select(['pending_run_id', 'pending_digest', 'pending_removals']).where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(second.pending_removals).toBe(18);
+    const stale = await confirm(first.pending_run_id!, first.pending_digest!).catch((error: unknown) => error);
+    expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((stale as WorkflowUpdateFailedError).cause as Error).message).toContain('would now remove 18 users');
+    expect((await activeUsers()).length).toBe(29);
+
+    // The set shown now is confirmed; more leave before the cycle runs: only the 18 go, the others wait for their own confirmation.
+    await confirm(second.pending_run_id!, second.pending_digest!);
+    tenant.removeMembers(group('all-staff'), [group('finance')]);
+    const confirmed = await cycle({}, 'sync-now');
+    expect(confirmed.users_removed).toBe(18);
+    expect((await activeUsers()).length).toBe(11);
+    const after = await database.db.selectFrom('entra_connections').select(['sync_status', 'pending_removals']).where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(after).toEqual({ sync_status: 'awaiting_confirmation', pending_removals: 3 });
+    tenant.addMembers(group('all-staff'), [group('engineering'), group('sales'), group('marketing'), group('finance')]);
   });
 });

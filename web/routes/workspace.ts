@@ -1,10 +1,12 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { connectionRow, findConnection } from '../../db/repositories/connections.js';
 import { disconnectConnection, paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
 import { setFlash } from '../../db/repositories/sessions.js';
 import {
-  confirmRemovalsSignal,
+  confirmRemovalsUpdate,
   directorySyncWorkflowId,
   syncNowSignal,
   syncStatusQuery,
@@ -16,6 +18,8 @@ import type { AppDeps } from '../app.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
 import { CONNECTION, INTEGRATIONS } from '../paths.js';
+
+const confirmForm = z.object({ runId: z.uuid(), digest: z.string().regex(/^[\w-]{43}$/) });
 
 const usersQuery = z.object({
   // Control characters (NUL among them, which PostgreSQL text refuses) never match a name.
@@ -104,12 +108,27 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     back(req, res, connection.id);
   });
 
+  // The admin confirms exactly the held set the pane showed: its run and digest travel with the form.
   router.post(`${CONNECTION}/confirm-removals`, ...admin, async (req, res) => {
     const connection = await connectionOf(res, req.params.connectionId);
     if (!connection) return;
-    await temporal.workflow.getHandle(directorySyncWorkflowId(connection.id)).signal(confirmRemovalsSignal);
-    await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Removing ${connection.pending_removals} users on the next sync.` });
-    back(req, res, connection.id);
+    const form = confirmForm.safeParse(req.body);
+    const refuse = async (message: string) => {
+      await setFlash(db, res.locals.session!.idHash, { kind: 'error', title: 'Nobody was removed', message });
+      back(req, res, connection.id);
+    };
+    if (!form.success) return refuse('This confirmation does not say which removals it confirms. Reload the page and look at them again.');
+    try {
+      const { count } = await temporal.workflow.getHandle(directorySyncWorkflowId(connection.id)).executeUpdate(confirmRemovalsUpdate, { args: [form.data] });
+      await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Removing ${count} users on the next sync.` });
+      back(req, res, connection.id);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
+        const cause = error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? error.cause.message : 'No removals are waiting for confirmation any more.';
+        return refuse(cause);
+      }
+      throw error;
+    }
   });
 
   router.post(`${CONNECTION}/disconnect`, ...admin, async (req, res) => {

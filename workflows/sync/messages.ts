@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FailureType } from '../failures.js';
 
 /** One long-running sync workflow per connection, with a stable, readable id. */
@@ -25,7 +25,12 @@ export interface CarriedState {
   selectionVersion: number;
   retryGroupIds: string[];
   pending: SyncTrigger | null;
+  /** Carried by runs from before confirmations named their set; always false since. */
   confirmRemovals: boolean;
+  /** The removals a cycle held back: what a confirmation must name. */
+  awaiting?: PendingRemovals;
+  /** The set an admin confirmed: the next commit removes these (and only these of the held ones). */
+  confirmed?: PendingRemovals;
   needsReconnect: boolean;
   cycles: number;
   lastRun?: LastRun;
@@ -59,10 +64,19 @@ export type DeltaReadResult =
   | { status: 'needs-full' }
   | { status: 'expired' };
 
+/** A held set of removals, as the pane showed it: the run that held it, how many, and a digest of who. */
+export interface PendingRemovals {
+  runId: string;
+  count: number;
+  digest: string;
+}
+
 export interface CommitOptions {
   trigger: SyncTrigger;
   maxRemovalShare: number;
   confirmRemovals: boolean;
+  /** The held set an admin confirmed (run and digest): removed even past the guard. */
+  confirmed?: PendingRemovals;
   missingGraceMs: number;
   needsReconnect: boolean;
   error?: string;
@@ -77,6 +91,8 @@ export interface CommitResult {
   groupsOk: number;
   groupsFailed: number;
   pendingRemovals: number;
+  /** With awaiting_confirmation: the digest of the held set. */
+  pendingDigest?: string;
   status: 'ok' | 'partial' | 'awaiting_confirmation';
 }
 
@@ -101,6 +117,10 @@ export interface DirectorySyncStatus {
 // Signals: none of these needs an answer; the pane polls the status query.
 export const selectionChangedSignal = defineSignal<[SelectionChange]>('selectionChanged');
 export const syncNowSignal = defineSignal('syncNow');
+/** Kept so a signal from an older web process is received, but it confirms nothing any more. */
 export const confirmRemovalsSignal = defineSignal('confirmRemovals');
+// An update with a validator: the admin confirms exactly the set the pane showed (run and digest);
+// nothing pending, or a set that changed since, is refused with the reason, and arms nothing.
+export const confirmRemovalsUpdate = defineUpdate<{ count: number }, [{ runId: string; digest: string }]>('confirmRemovals');
 export const reconnectedSignal = defineSignal('reconnected');
 export const syncStatusQuery = defineQuery<DirectorySyncStatus>('syncStatus');

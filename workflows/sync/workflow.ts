@@ -15,6 +15,7 @@ import { FailureType, NON_RETRYABLE } from '../failures.js';
 import { connectionIdKey, lastSyncTimeKey, orgIdKey, syncStatusKey, tenantIdKey } from '../search-attributes.js';
 import {
   confirmRemovalsSignal,
+  confirmRemovalsUpdate,
   reconnectedSignal,
   selectionChangedSignal,
   syncNowSignal,
@@ -84,10 +85,25 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     request('selection');
   });
   setHandler(syncNowSignal, () => request('sync-now'));
-  setHandler(confirmRemovalsSignal, () => {
-    state.confirmRemovals = true;
-    request('confirm');
-  });
+  // A bare signal (a web process from before) names no set: it confirms nothing.
+  setHandler(confirmRemovalsSignal, () => undefined);
+  setHandler(
+    confirmRemovalsUpdate,
+    () => {
+      state.confirmed = state.awaiting;
+      request('confirm');
+      return { count: state.awaiting?.count ?? 0 };
+    },
+    {
+      validator: ({ runId, digest }) => {
+        const held = state.awaiting;
+        if (!held) throw ApplicationFailure.create({ type: 'NothingToConfirm', message: 'No removals are waiting for confirmation any more.', nonRetryable: true });
+        if (held.runId !== runId || held.digest !== digest) {
+          throw ApplicationFailure.create({ type: 'RemovalsChanged', message: `The removals changed since this page was loaded: the last sync would now remove ${held.count} users. Check them again before confirming.`, nonRetryable: true });
+        }
+      },
+    },
+  );
   setHandler(reconnectedSignal, () => {
     state.needsReconnect = false;
     request('reconnect');
@@ -193,13 +209,16 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     trigger,
     maxRemovalShare: input.maxRemovalShare ?? 0.2,
     confirmRemovals: state.confirmRemovals,
+    confirmed: state.confirmed,
     missingGraceMs: input.missingGraceMs ?? 7 * 24 * 60 * 60 * 1000,
     needsReconnect: refused,
     readFailed: readFailure !== undefined,
     error: refused ? 'Microsoft refused Hook’s access to this tenant: reconnect it.' : readFailure ? `Could not read the changes from Entra: ${readFailure.message}` : undefined,
   });
   if (kind === 'full' && !refused) state.fullSyncDueAt = Date.now() + (input.fullReconcileMs ?? DEFAULT_FULL_RECONCILE_MS);
-  if (result.status !== 'awaiting_confirmation') state.confirmRemovals = false;
+  state.confirmRemovals = false;
+  state.confirmed = undefined;
+  state.awaiting = result.status === 'awaiting_confirmation' && result.pendingDigest ? { runId, count: result.pendingRemovals, digest: result.pendingDigest } : undefined;
   if (!readFailure) state.retryGroupIds = outcomes.filter((outcome) => outcome.status !== 'ok').map((outcome) => outcome.groupId);
   state.cycles += 1;
   state.lastRun = { ...result, runId, kind, trigger, finishedAt: new Date().toISOString() };
