@@ -108,7 +108,7 @@ try {
   let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
   if (entraSettings === undefined) {
-    const world = emulatorWorld!;
+    const world = emulatorWorld;
     const emulator = await startEmulator({
       world,
       tlsDir: path.join(dataDir, 'emulator'),

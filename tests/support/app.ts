@@ -125,3 +125,9 @@ export class Browser {
     return this.request(path, { form: { _csrf: this.csrf, ...form }, headers });
   }
 }
+
+/** The preview page's Save form fields (save id, and the preview and version it saves), as a browser would send them. */
+export function saveFields(html: string): Record<string, string> {
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+  return { saveId: field('saveId'), previewId: field('previewId'), baseVersion: field('baseVersion') };
+}

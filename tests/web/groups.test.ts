@@ -6,7 +6,7 @@ import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../e
 import { generateTenant } from '../../emulator/generate.js';
 import { stableId } from '../../emulator/ids.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
-import { Browser } from '../support/app.js';
+import { Browser, saveFields } from '../support/app.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -156,9 +156,9 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     expect(back.text).toMatch(new RegExp(`value="${group('sales')}" id="g-${group('sales')}" checked`));
 
     await admin.request(preview.location!);
-    const saveId = /name="saveId" value="([^"]+)"/.exec((await admin.request(preview.location!)).text)![1]!;
-    const saved = await admin.post(`${PREVIEW}/save`, { connection: connectionId, saveId });
-    const doubleSubmit = await admin.post(`${PREVIEW}/save`, { connection: connectionId, saveId });
+    const fields = saveFields((await admin.request(preview.location!)).text);
+    const saved = await admin.post(`${PREVIEW}/save`, { connection: connectionId, ...fields });
+    const doubleSubmit = await admin.post(`${PREVIEW}/save`, { connection: connectionId, ...fields });
     expect(saved.status).toBe(303);
     expect(doubleSubmit.status).toBe(303);
     expect(await savedGroupIds(stack.database.db, connectionId)).toEqual([group('sales')]);

@@ -4,7 +4,7 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
-import { Browser } from '../support/app.js';
+import { Browser, saveFields } from '../support/app.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -54,8 +54,7 @@ describe('the preview’s counts are the sync’s', () => {
     const shown = { added: number('Users added'), removed: number('Users removed'), unchanged: number('Unchanged') };
     const before = await activeUsers();
     const runsBefore = await finishedRuns();
-    const saveId = /name="saveId" value="([^"]+)"/.exec(page.text)![1]!;
-    expect((await admin.post(`${PREVIEW}/save`, { connection: connectionId, saveId })).status).toBe(303);
+    expect((await admin.post(`${PREVIEW}/save`, { connection: connectionId, ...saveFields(page.text) })).status).toBe(303);
     await waitFor(async () => ((await finishedRuns()) > runsBefore ? true : undefined), 'the cycle after the save');
     const run = await db().selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(1).executeTakeFirstOrThrow();
     return { shown, run, before, after: await activeUsers() };
@@ -83,5 +82,26 @@ describe('the preview’s counts are the sync’s', () => {
     expect(shown).toEqual({ added: 0, removed: before.length - 3, unchanged: 3 });
     expect(run.users_removed).toBe(shown.removed);
     expect(after).toHaveLength(shown.unchanged);
+  });
+
+  it('two tabs: a Save from the tab whose preview is no longer the current one is refused, and shows the current selection', async () => {
+    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+    await admin.post(GROUPS, { connection: connectionId });
+    const picker = await waitFor(async () => {
+      const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
+      return page.text.includes('Loading groups from Microsoft Entra…') ? undefined : page;
+    }, 'the picker');
+    const baseVersion = /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+    const previewOf = async (key: string) => {
+      await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion, group: group(key) });
+      return (await admin.request(`${PREVIEW}?connection=${connectionId}`)).text;
+    };
+    const tabA = await previewOf('engineering'); // "0 users removed"… as tab A saw it
+    await previewOf('board'); // tab B previews another selection in the same run
+    const refused = await admin.post(`${PREVIEW}/save`, { connection: connectionId, ...saveFields(tabA) });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('Someone else changed this selection since you opened the preview');
+    expect(refused.text).toContain('Board of Directors'); // the page shows the current preview
+    expect(await db().selectFrom('synced_groups').select('group_id').where('connection_id', '=', connectionId).execute()).toEqual([{ group_id: group('finance') }]);
   });
 });

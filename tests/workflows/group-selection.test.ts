@@ -59,8 +59,8 @@ describe('group selection workflow: load, preview within a budget, save once', (
     expect(sales.members.filter((member) => member.guest).map((member) => member.displayName)).toEqual(['Alex Morgan (Contoso)']);
     expect(sales.members.filter((member) => member.sharedMailbox).map((member) => member.displayName)).toEqual(['Sales Inbox']);
 
-    const first = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-one-abc' }], updateId: 'save-one-abc' });
-    const again = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-one-abc' }], updateId: 'save-one-abc' });
+    const first = await save(handle, 'save-one-abc', true);
+    const again = await save(handle, 'save-one-abc', true);
     expect(first).toEqual({ version: 1 });
     expect(again).toEqual({ version: 1 });
     expect((await savedGroupIds(database.db, connectionId)).sort()).toEqual([...chosen].sort());
@@ -70,6 +70,12 @@ describe('group selection workflow: load, preview within a budget, save once', (
     expect((await handle.result()).stage).toBe('saved');
     await sync.terminate();
   });
+
+  /** Saves the run's current preview as the page does: naming its preview id and base version. */
+  async function save(handle: WorkflowHandle<typeof groupSelectionWorkflow>, saveId: string, withUpdateId = false) {
+    const status = await handle.query(selectionStatusQuery);
+    return handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId, previewId: status.preview?.previewId, baseVersion: status.baseVersion }], ...(withUpdateId ? { updateId: saveId } : {}) });
+  }
 
   it('marks a 403 group and a 404 group "could not load", and hands them to the sync for a retry', async () => {
     const handle = await startSelection();
@@ -81,7 +87,7 @@ describe('group selection workflow: load, preview within a budget, save once', (
       const preview = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('board'), group('new-joiners'), group('london')], baseVersion: 0 }] });
       expect(preview.failedGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
       expect(preview.partial).toBe(false);
-      await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-two-abc' }] });
+      await save(handle, 'save-two-abc');
       const [[handedOver]] = (await signalsToFirstRun(temporal.client, directorySyncWorkflowId(connectionId), 'selectionChanged')) as [[{ retryGroupIds: string[] }]];
       expect(handedOver.retryGroupIds.sort()).toEqual([group('board'), group('new-joiners')].sort());
       await temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate();
@@ -105,7 +111,7 @@ describe('group selection workflow: load, preview within a budget, save once', (
     const sampled = await previewSamples(database.db, connectionId, preview.previewId);
     for (const sample of sampled) expect(preview.timedOutGroupIds).not.toContain(sample.group_id);
     emulator.faults.latencyMs = 0;
-    expect(await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-three-abc' }] })).toEqual({ version: 1 });
+    expect(await save(handle, 'save-three-abc')).toEqual({ version: 1 });
     await temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate();
   });
 
@@ -122,11 +128,28 @@ describe('group selection workflow: load, preview within a budget, save once', (
 
     // Another admin saved meanwhile: this run's base version is behind.
     await database.db.updateTable('entra_connections').set({ selection_version: 5 }).where('id', '=', connectionId).execute();
-    const stale = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-four-abc' }] }).catch((error: unknown) => error);
+    const stale = await save(handle, 'save-four-abc').catch((error: unknown) => error);
     expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
     const reason = (stale as WorkflowUpdateFailedError).cause as (Error & { cause?: Error }) | undefined;
     expect(reason?.cause?.message ?? reason?.message).toMatch(/Another admin saved a different selection/);
     expect(await savedGroupIds(database.db, connectionId)).toEqual([]);
     await handle.terminate();
+  });
+
+  it('a save names the preview it saves: another tab’s or admin’s preview since then makes it stale, and nothing is saved', async () => {
+    const handle = await startSelection();
+    // Admin A previews "Sales"; admin B (or A's other tab) then previews "Board only" in the same run.
+    const seenByA = await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('sales')], baseVersion: 0 }] });
+    await handle.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('board')], baseVersion: 0 }] });
+    const stale = await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-by-a-abc', previewId: seenByA.previewId, baseVersion: 0 }] }).catch((error: unknown) => error);
+    expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((stale as WorkflowUpdateFailedError).cause as Error).message).toMatch(/Someone else changed this selection since you opened the preview/);
+    expect(await savedGroupIds(database.db, connectionId)).toEqual([]);
+    // A save that names nothing (an older page) is refused too.
+    await expect(handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'save-old-page' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    // The current preview saves.
+    expect(await save(handle, 'save-by-b-abc')).toEqual({ version: 1 });
+    expect(await savedGroupIds(database.db, connectionId)).toEqual([group('board')]);
+    await temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate();
   });
 });

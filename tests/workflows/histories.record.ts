@@ -56,7 +56,8 @@ describe('record workflow histories', () => {
     const selection = await temporal.client.workflow.start(groupSelectionWorkflow, { workflowId: uniqueName('selection'), taskQueue: temporal.taskQueue, args: [{ orgId, connectionId: connectionId!, tenantId: DEMO_TENANT_ID }, 0, []] });
     await waitFor(async () => ((await selection.query(selectionStatusQuery)).stage === 'ready' ? true : undefined), 'groups');
     await selection.executeUpdate(requestPreviewUpdate, { args: [{ groupIds: [group('sales'), group('finance')], baseVersion: 0 }] });
-    await selection.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'record-save-1' }] });
+    const previewed = await selection.query(selectionStatusQuery);
+    await selection.executeUpdate(saveSelectionUpdate, { args: [{ saveId: 'record-save-1', previewId: previewed.preview?.previewId, baseVersion: previewed.baseVersion }] });
     await selection.result();
     await save('groupSelectionWorkflow-saved', selection);
 

@@ -29,7 +29,7 @@ const previewForm = z.object({
   baseVersion: z.coerce.number().int().min(0),
   group: z.union([z.uuid(), z.array(z.uuid()).max(MAX_SELECTION)]).optional(),
 });
-const saveForm = z.object({ connection: z.uuid(), saveId: z.string().regex(/^[\w-]{8,64}$/) });
+const saveForm = z.object({ connection: z.uuid(), saveId: z.string().regex(/^[\w-]{8,64}$/), previewId: z.string().min(1).max(100), baseVersion: z.coerce.number().int().min(0) });
 const searchParams = z.object({ connection: z.uuid(), q: z.string().trim().max(100) });
 
 export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
@@ -165,7 +165,8 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     const handle = await selectionRun(connection);
     try {
       // The update id makes a double submit (or a retried request) one save.
-      await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId: parsed.data.saveId }], updateId: `save-${parsed.data.saveId}` });
+      const { saveId, previewId, baseVersion } = parsed.data;
+      await handle.executeUpdate(saveSelectionUpdate, { args: [{ saveId, previewId, baseVersion }], updateId: `save-${saveId}` });
     } catch (error) {
       // A double submit whose first request finished the run: the save itself is done.
       const current = await findConnection(db, res.locals.org!.id, connection.id);
@@ -202,6 +203,7 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
       section: 'integrations',
       connection,
       preview,
+      baseVersion: status.baseVersion,
       groups: preview.groupIds.map((id) => ({
         id,
         name: nameOf.get(id) ?? id,

@@ -48,6 +48,11 @@ export interface SelectionStatus {
 // validators refuse bad input before anything is written to history.
 export const searchGroupsUpdate = defineUpdate<PickerGroup[], [{ query: string }]>('searchGroups');
 export const requestPreviewUpdate = defineUpdate<PreviewSummary, [{ groupIds: string[]; baseVersion: number }]>('requestPreview');
-export const saveSelectionUpdate = defineUpdate<{ version: number }, [{ saveId: string }]>('saveSelection');
+/**
+ * Save names the preview it saves (its id) and the selection version it started from: a save of
+ * a preview that is no longer the current one (another admin, or another tab, previewed since) is
+ * refused. Older callers that name neither are refused too.
+ */
+export const saveSelectionUpdate = defineUpdate<{ version: number }, [{ saveId: string; previewId?: string; baseVersion?: number }]>('saveSelection');
 
 export const selectionStatusQuery = defineQuery<SelectionStatus>('selectionStatus');

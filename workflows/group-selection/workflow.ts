@@ -119,9 +119,13 @@ export async function groupSelectionWorkflow(input: GroupSelectionInput, baseVer
       return { version };
     },
     {
-      validator: ({ saveId }) => {
+      validator: ({ saveId, previewId, baseVersion: version }) => {
         if (status.stage !== 'previewed') throw ApplicationFailure.nonRetryable('Preview the selection before saving it.', 'NotReady');
         if (typeof saveId !== 'string' || !/^[\w-]{8,64}$/.test(saveId)) throw ApplicationFailure.nonRetryable('Invalid save request.', 'InvalidInput');
+        // Bound to what this admin saw: the preview on their page, from the version they started on.
+        if (previewId !== status.preview?.previewId || version !== status.baseVersion) {
+          throw ApplicationFailure.nonRetryable('Someone else changed this selection since you opened the preview (another admin, or another tab). Here is the current one: check it before saving.', 'StaleSelection');
+        }
       },
     },
   );
