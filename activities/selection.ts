@@ -156,11 +156,15 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
       return db.transaction().execute(async (trx) => {
         const connection = await trx
           .selectFrom('entra_connections')
-          .select(['selection_version', 'last_save_id'])
+          .select(['selection_version', 'last_save_id', 'status'])
           .where('id', '=', connectionId)
           .forUpdate()
           .executeTakeFirstOrThrow();
         if (connection.last_save_id === saveId) return { version: connection.selection_version };
+        // Disconnected meanwhile (in another tab): a save must not bring it back.
+        if (connection.status === 'disconnected') {
+          throw ApplicationFailure.create({ type: 'Disconnected', message: 'This directory was disconnected meanwhile; connect it again before saving a selection.', nonRetryable: true });
+        }
         if (connection.selection_version !== baseVersion) {
           throw ApplicationFailure.create({
             type: 'StaleSelection',

@@ -365,7 +365,8 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       .updateTable('entra_connections')
       .set({
         sync_status: options.needsReconnect ? 'needs_reconnect' : result.status === 'awaiting_confirmation' ? 'awaiting_confirmation' : result.groupsFailed > 0 ? 'failing' : 'idle',
-        status: options.needsReconnect ? 'needs_reconnect' : 'connected',
+        // A disconnected connection stays so: only Connect brings it back.
+        status: sql<'connected' | 'needs_reconnect' | 'disconnected'>`case when status = 'disconnected' then 'disconnected' else ${options.needsReconnect ? 'needs_reconnect' : 'connected'} end`,
         last_sync_at: now,
         pending_removals: result.pendingRemovals,
         pending_run_id: result.pendingDigest ? runId : null,

@@ -10,6 +10,7 @@ import { groupSchema, groupType, GROUP_SELECT } from './graph/groups.js';
 import { DeltaExpired, directMembersPage, followDelta, groupDeltaSchema, latestDeltaLinks, userDeltaSchema, usersById, type Member } from './graph/members.js';
 import { isGuest, type GraphUser } from './graph/users.js';
 import { commitSyncRun } from './sync-commit.js';
+import { disconnectConnection } from '../db/repositories/directory.js';
 
 /**
  * Heartbeats `details()` at half the heartbeat timeout while `work` runs, so an activity that is
@@ -380,5 +381,12 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
     },
 
     commitSyncRun: (connectionId: string, runId: string, options: Parameters<typeof commitSyncRun>[3]) => keepHeartbeating(() => 'committing', () => commitSyncRun(db, connectionId, runId, options)),
+
+    /** Disconnect, run by the sync workflow between cycles: the users leave Hook, the groups stop syncing. Idempotent. */
+    async disconnectConnection(connectionId: string): Promise<{ removed: number }> {
+      const before = await db.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
+      await disconnectConnection(db, connectionId);
+      return { removed: Number(before.n) };
+    },
   };
 }

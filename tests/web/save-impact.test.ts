@@ -3,6 +3,7 @@ import { findOrgBySlug } from '../../db/repositories/accounts.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
+import { groupSelectionWorkflowId } from '../../workflows/group-selection/messages.js';
 import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
 import { Browser, saveFields } from '../support/app.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
@@ -103,5 +104,36 @@ describe('the preview’s counts are the sync’s', () => {
     expect(refused.text).toContain('Someone else changed this selection since you opened the preview');
     expect(refused.text).toContain('Board of Directors'); // the page shows the current preview
     expect(await db().selectFrom('synced_groups').select('group_id').where('connection_id', '=', connectionId).execute()).toEqual([{ group_id: group('finance') }]);
+  });
+
+  it('Disconnect runs in the sync workflow: it ends the selection run too, and Save or Sync now afterwards are refused and bring nothing back', async () => {
+    // Tab A has a preview open; tab B disconnects.
+    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+    await admin.post(GROUPS, { connection: connectionId });
+    await waitFor(async () => ((await admin.request(`${GROUPS}?connection=${connectionId}`)).text.includes('Loading groups') ? undefined : true), 'the picker');
+    const picker = await admin.request(`${GROUPS}?connection=${connectionId}`);
+    const baseVersion = /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+    await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion, group: group('sales') });
+    const tabA = (await admin.request(`${PREVIEW}?connection=${connectionId}`)).text;
+
+    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+    expect((await admin.post(`/org/settings/integrations/connections/${connectionId}/disconnect`)).status).toBe(303);
+    const sync = stack.temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId));
+    expect((await sync.describe()).status.name).toBe('COMPLETED');
+    const selection = stack.temporal.client.workflow.getHandle(groupSelectionWorkflowId(connectionId));
+    await waitFor(async () => ((await selection.describe()).status.name === 'CANCELLED' ? true : undefined), 'the selection run to end');
+    expect(await activeUsers()).toEqual([]);
+
+    const saved = await admin.post(`${PREVIEW}/save`, { connection: connectionId, ...saveFields(tabA) });
+    expect(saved.status).toBe(409);
+    expect(saved.text).toContain('is disconnected');
+    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+    await admin.post(`/org/settings/integrations/connections/${connectionId}/sync-now`);
+    const page = await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+    expect(page.text).toContain('Northwind Outfitters is disconnected');
+    const row = await db().selectFrom('entra_connections').select('status').where('id', '=', connectionId).executeTakeFirstOrThrow();
+    expect(row.status).toBe('disconnected');
+    expect(await activeUsers()).toEqual([]);
+    await expect(sync.describe().then((description) => description.status.name)).resolves.toBe('COMPLETED'); // Sync now started nothing
   });
 });

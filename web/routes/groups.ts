@@ -35,7 +35,7 @@ const searchParams = z.object({ connection: z.uuid(), q: z.string().trim().max(1
 export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   const { db, temporal, views, config } = deps;
   const router = Router();
-  const deny = (res: Response, status: 400 | 403 | 404, message: string) =>
+  const deny = (res: Response, status: 400 | 403 | 404 | 409, message: string) =>
     res.status(status).send(views.render('error', { ...res.locals, title: status === 404 ? 'Not found' : 'Not allowed', message }));
   const admin = [requireSignedIn, requireOrgAdmin(db, (res, status, message) => deny(res, status, message))];
 
@@ -44,6 +44,16 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
     const parsed = connectionParam.safeParse(source);
     const connection = parsed.success ? await findConnection(db, res.locals.org!.id, parsed.data.connection) : undefined;
     if (!connection) deny(res, 404, 'There is nothing at this address.');
+    return connection;
+  }
+
+  /** For actions that change the selection: a disconnected connection is refused (Connect brings it back). */
+  async function connectedOf(req: Request, res: Response, source: unknown) {
+    const connection = await connectionOf(req, res, source);
+    if (connection?.status === 'disconnected') {
+      deny(res, 409, `${connection.tenant_name} is disconnected. Connect it again before picking or saving groups.`);
+      return undefined;
+    }
     return connection;
   }
 
@@ -102,7 +112,7 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
 
   // Manage groups: starts the connection's selection run, or joins the one another admin has open.
   router.post(GROUPS, ...admin, async (req, res) => {
-    const connection = await connectionOf(req, res, req.body);
+    const connection = await connectedOf(req, res, req.body);
     if (!connection) return;
     await selectionRun(connection);
     res.redirect(303, `${GROUPS}?connection=${connection.id}`);
@@ -133,7 +143,7 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   });
 
   router.post(`${GROUPS}/preview`, ...admin, async (req, res) => {
-    const connection = await connectionOf(req, res, req.body);
+    const connection = await connectedOf(req, res, req.body);
     if (!connection) return;
     const parsed = previewForm.safeParse(req.body);
     if (!parsed.success) return renderPicker(res, connection, 'The selection could not be read. Check the groups and try again.', 422);
@@ -158,7 +168,7 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
   });
 
   router.post(`${PREVIEW}/save`, ...admin, async (req, res) => {
-    const connection = await connectionOf(req, res, req.body);
+    const connection = await connectedOf(req, res, req.body);
     if (!connection) return;
     const parsed = saveForm.safeParse(req.body);
     if (!parsed.success) return deny(res, 400, 'This save request could not be read. Go back to the preview and try again.');

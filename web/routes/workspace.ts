@@ -1,12 +1,13 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { connectionRow, findConnection } from '../../db/repositories/connections.js';
-import { disconnectConnection, paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
+import { paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
 import { setFlash } from '../../db/repositories/sessions.js';
 import {
   confirmRemovalsUpdate,
+  disconnectUpdate,
   directorySyncWorkflowId,
   syncNowSignal,
   syncStatusQuery,
@@ -96,6 +97,10 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
   router.post(`${CONNECTION}/sync-now`, ...admin, async (req, res) => {
     const connection = await connectionOf(res, req.params.connectionId);
     if (!connection) return;
+    if (connection.status === 'disconnected') {
+      await setFlash(db, res.locals.session!.idHash, { kind: 'error', title: `${connection.tenant_name} is disconnected`, message: 'Connect it again (Settings → Integrations → Connect) before syncing.' });
+      return back(req, res, connection.id);
+    }
     await temporal.workflow.signalWithStart<typeof directorySyncWorkflow, []>('directorySyncWorkflow', {
       workflowId: directorySyncWorkflowId(connection.id),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -131,14 +136,24 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     }
   });
 
+  // Disconnect is the sync workflow's to do (an update that waits out a commit in flight, then
+  // ends the workflow): the web process writes no directory data. No workflow yet: one is started for it.
   router.post(`${CONNECTION}/disconnect`, ...admin, async (req, res) => {
     const connection = await connectionOf(res, req.params.connectionId);
     if (!connection) return;
-    await temporal.workflow
-      .getHandle(directorySyncWorkflowId(connection.id))
-      .terminate('Disconnected by an admin')
-      .catch(() => undefined); // not running: nothing to stop
-    await disconnectConnection(db, connection.id);
+    if (connection.status === 'disconnected') {
+      await setFlash(db, res.locals.session!.idHash, { kind: 'error', title: `${connection.tenant_name} is disconnected already.` });
+      return back(req, res, connection.id);
+    }
+    await temporal.workflow.executeUpdateWithStart(disconnectUpdate, {
+      args: [],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof directorySyncWorkflow>('directorySyncWorkflow', {
+        workflowId: directorySyncWorkflowId(connection.id),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, ...syncSettings(config) }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
     await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `${connection.tenant_name} was disconnected and its users removed from Hook.` });
     back(req, res, connection.id);
   });

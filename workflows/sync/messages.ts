@@ -123,4 +123,7 @@ export const confirmRemovalsSignal = defineSignal('confirmRemovals');
 // nothing pending, or a set that changed since, is refused with the reason, and arms nothing.
 export const confirmRemovalsUpdate = defineUpdate<{ count: number }, [{ runId: string; digest: string }]>('confirmRemovals');
 export const reconnectedSignal = defineSignal('reconnected');
+// An update: the pane must know it is done. The workflow runs it between cycles (never beside a
+// commit), then ends; it also ends the connection's group selection.
+export const disconnectUpdate = defineUpdate<{ removed: number }, []>('disconnect');
 export const syncStatusQuery = defineQuery<DirectorySyncStatus>('syncStatus');

@@ -8,14 +8,17 @@ import {
   upsertSearchAttributes,
   uuid4,
   allHandlersFinished,
+  getExternalWorkflowHandle,
   workflowInfo,
 } from '@temporalio/workflow';
+import { groupSelectionWorkflowId } from '../group-selection/messages.js';
 import type { createSyncActivities } from '../../activities/sync.js';
 import { FailureType, NON_RETRYABLE } from '../failures.js';
 import { connectionIdKey, lastSyncTimeKey, orgIdKey, syncStatusKey, tenantIdKey } from '../search-attributes.js';
 import {
   confirmRemovalsSignal,
   confirmRemovalsUpdate,
+  disconnectUpdate,
   reconnectedSignal,
   selectionChangedSignal,
   syncNowSignal,
@@ -69,7 +72,7 @@ function failureOf(error: unknown): { message: string; failureType?: FailureType
  */
 export async function directorySyncWorkflow(input: DirectorySyncInput, carried?: CarriedState): Promise<void> {
   const { syncGroups, readDelta } = readActivities(input.heartbeatTimeoutMs ?? 60_000);
-  const { beginSyncRun, checkAccess, commitSyncRun, recordBatchFailure } = stepActivities(input.heartbeatTimeoutMs ?? 60_000);
+  const { beginSyncRun, checkAccess, commitSyncRun, recordBatchFailure, disconnectConnection } = stepActivities(input.heartbeatTimeoutMs ?? 60_000);
   const state: CarriedState = carried ?? { selectionVersion: 0, retryGroupIds: [], pending: null, confirmRemovals: false, needsReconnect: false, cycles: 0 };
   const interval = input.intervalMs ?? DEFAULT_INTERVAL_MS;
   let running = false;
@@ -104,6 +107,17 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
       },
     },
   );
+  let disconnected = false;
+  setHandler(disconnectUpdate, async () => {
+    await condition(() => !running); // a commit in flight finishes first
+    const result = await disconnectConnection(input.connectionId);
+    disconnected = true;
+    // An open group selection of this connection ends with it (none open: nothing to end).
+    await getExternalWorkflowHandle(groupSelectionWorkflowId(input.connectionId))
+      .cancel()
+      .catch(() => undefined);
+    return result;
+  });
   setHandler(reconnectedSignal, () => {
     state.needsReconnect = false;
     request('reconnect');
@@ -176,8 +190,12 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   }
 
   // Wait for a reason to run: a request, or the interval (not while consent is missing).
-  if (state.needsReconnect) await condition(() => state.pending !== null);
-  else await condition(() => state.pending !== null, interval);
+  if (state.needsReconnect) await condition(() => state.pending !== null || disconnected);
+  else await condition(() => state.pending !== null || disconnected, interval);
+  if (disconnected) {
+    await condition(allHandlersFinished);
+    return; // disconnected: the connection's sync ends here
+  }
   const trigger: SyncTrigger = state.pending ?? 'schedule';
   state.pending = null;
 
@@ -234,5 +252,6 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   // The memo (tenant name, last run) and the search attributes go along, so operators see them
   // on the newest run.
   await condition(allHandlersFinished);
+  if (disconnected) return; // disconnected right after this cycle
   await makeContinueAsNewFunc<typeof directorySyncWorkflow>({ memo: { ...workflowInfo().memo, lastRun: state.lastRun }, typedSearchAttributes: workflowInfo().typedSearchAttributes })(input, state);
 }
