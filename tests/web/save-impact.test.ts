@@ -38,15 +38,20 @@ describe('the preview’s counts are the sync’s', () => {
   const activeUsers = async () => (await db().selectFrom('directory_users').select('user_id').where('connection_id', '=', connectionId).where('removed_at', 'is', null).execute()).map((row) => row.user_id);
   const finishedRuns = async () => Number((await db().selectFrom('sync_runs').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('finished_at', 'is not', null).executeTakeFirstOrThrow()).n);
 
-  /** Manage groups → pick → preview: the three numbers as the page shows them. Then Save, and the cycle it starts. */
-  async function previewAndSave(keys: string[]) {
+  /** Manage groups, as the pane's button does; the picker's selection version once it has loaded. */
+  async function openPicker(): Promise<string> {
     await admin.request(`/org/settings/integrations?expand=${connectionId}`);
     await admin.post(GROUPS, { connection: connectionId });
     const picker = await waitFor(async () => {
       const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
       return page.text.includes('Loading groups from Microsoft Entra…') ? undefined : page;
     }, 'the picker');
-    const baseVersion = /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+    return /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+  }
+
+  /** Manage groups → pick → preview: the three numbers as the page shows them. Then Save, and the cycle it starts. */
+  async function previewAndSave(keys: string[]) {
+    const baseVersion = await openPicker();
     const form = new URLSearchParams({ _csrf: admin.csrf, connection: connectionId, baseVersion });
     for (const key of keys) form.append('group', group(key));
     expect((await admin.request(`${GROUPS}/preview`, { body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).status).toBe(303);
@@ -86,13 +91,7 @@ describe('the preview’s counts are the sync’s', () => {
   });
 
   it('two tabs: a Save from the tab whose preview is no longer the current one is refused, and shows the current selection', async () => {
-    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
-    await admin.post(GROUPS, { connection: connectionId });
-    const picker = await waitFor(async () => {
-      const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
-      return page.text.includes('Loading groups from Microsoft Entra…') ? undefined : page;
-    }, 'the picker');
-    const baseVersion = /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+    const baseVersion = await openPicker();
     const previewOf = async (key: string) => {
       await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion, group: group(key) });
       return (await admin.request(`${PREVIEW}?connection=${connectionId}`)).text;
@@ -108,11 +107,7 @@ describe('the preview’s counts are the sync’s', () => {
 
   it('Disconnect runs in the sync workflow: it ends the selection run too, and Save or Sync now afterwards are refused and bring nothing back', async () => {
     // Tab A has a preview open; tab B disconnects.
-    await admin.request(`/org/settings/integrations?expand=${connectionId}`);
-    await admin.post(GROUPS, { connection: connectionId });
-    await waitFor(async () => ((await admin.request(`${GROUPS}?connection=${connectionId}`)).text.includes('Loading groups') ? undefined : true), 'the picker');
-    const picker = await admin.request(`${GROUPS}?connection=${connectionId}`);
-    const baseVersion = /name="baseVersion" value="(\d+)"/.exec(picker.text)![1]!;
+    const baseVersion = await openPicker();
     await admin.post(`${GROUPS}/preview`, { connection: connectionId, baseVersion, group: group('sales') });
     const tabA = (await admin.request(`${PREVIEW}?connection=${connectionId}`)).text;
 
