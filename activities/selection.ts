@@ -136,8 +136,8 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
       };
       await db.transaction().execute(async (trx) => {
         // Only the preview being made is kept: an earlier one of this connection is of no more use.
-        await trx.deleteFrom('preview_members').where('connection_id', '=', connectionId).where('preview_id', '<>', previewId).execute();
-        await trx.deleteFrom('preview_members').where('connection_id', '=', connectionId).where('preview_id', '=', previewId).where('group_id', '=', groupId).execute();
+        // Two index ranges around this preview's rows (a `<>` would read them all, for every group).
+        await trx.deleteFrom('preview_members').where('connection_id', '=', connectionId).where((eb) => eb.or([eb('preview_id', '<', previewId), eb('preview_id', '>', previewId)])).execute();
         const ids = [...new Set(users.map((user) => user.id))];
         if (ids.length > 0) {
           await sql`insert into preview_members (connection_id, preview_id, group_id, user_id)

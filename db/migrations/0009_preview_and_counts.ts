@@ -7,7 +7,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // changes is then counted with the rules the sync commits with, not guessed from stored rows.
   await db.schema
     .createTable('preview_members')
-    .addColumn('connection_id', 'uuid', (col) => col.notNull().references('entra_connections.id').onDelete('cascade'))
+    // No foreign key: rows of a finished preview are dropped by the next one, and a key check per
+    // member would double the cost of the preview's writes (the admin waits for them).
+    .addColumn('connection_id', 'uuid', (col) => col.notNull())
     .addColumn('preview_id', 'text', (col) => col.notNull())
     .addColumn('group_id', 'uuid', (col) => col.notNull())
     .addColumn('user_id', 'uuid', (col) => col.notNull())
