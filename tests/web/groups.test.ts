@@ -168,4 +168,36 @@ describe('Manage groups over HTTP: picker, preview and save', () => {
     expect(integrations.text).toContain('Group selection saved.');
     expect(integrations.text).toMatch(/<span class="badge ok">Connected<\/span><\/td>\s*<td data-label="Synced groups">1<\/td>/);
   });
+
+  it('a hidden-membership group Hook may not read shows "Could not load members" with the advice, never "No user members"; same-named groups are told apart; an empty search clears', async () => {
+    const tenant = stack.emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    // A second group called "Sales", and no Member.Read.Hidden: Graph would silently answer Board's members as none.
+    tenant.createGroup({ id: stableId('groups-test', 'other-sales'), displayName: 'Sales', description: null, groupTypes: [], mailEnabled: false, securityEnabled: true, mail: null, mailNickname: null, visibility: null, members: [] });
+    tenant.setPermissions(DEMO_APP_ID, ['Organization.Read.All', 'GroupMember.Read.All', 'User.Read.All']);
+    stack.emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    try {
+      await admin.request(`/org/settings/integrations?expand=${connectionId}`);
+      await stack.temporal.client.workflow.getHandle(`group-selection-${connectionId}`).terminate().catch(() => undefined);
+      await picker();
+      const empty = await admin.request(`${GROUPS}/search?connection=${connectionId}&q=`, { headers: { 'HX-Request': 'true' } });
+      expect(empty.status).toBe(200);
+      expect(empty.text).toBe('');
+      const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
+      const baseVersion = /name="baseVersion" value="(\d+)"/.exec(page.text)![1]!;
+      const form = new URLSearchParams({ _csrf: admin.csrf, connection: connectionId, baseVersion });
+      for (const id of [group('board'), group('sales'), stableId('groups-test', 'other-sales')]) form.append('group', id);
+      expect((await admin.request(`${GROUPS}/preview`, { body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).status).toBe(303);
+      const preview = await admin.request(`${PREVIEW}?connection=${connectionId}`);
+      const board = preview.text.slice(preview.text.indexOf('Board of Directors</h2>'));
+      expect(board.slice(0, 800)).toContain('Could not load members');
+      expect(board.slice(0, 800)).toContain('Loosening its visibility in Entra usually fixes it');
+      expect(board.slice(0, 800)).not.toContain('No user members');
+      expect(preview.text).toContain(`id ${group('sales').slice(0, 8)}`);
+      expect(preview.text).toContain(`id ${stableId('groups-test', 'other-sales').slice(0, 8)}`);
+    } finally {
+      tenant.setPermissions(DEMO_APP_ID, HOOK_APP_ROLES);
+      stack.emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+      tenant.deleteGroup(stableId('groups-test', 'other-sales'));
+    }
+  });
 });
