@@ -68,6 +68,14 @@ describe('in a real browser: groups picked from search stay picked', () => {
     await search.fill('Zulu'); // both in the results again: shown as picked
     await results.locator('label', { hasText: 'Zulu Pickers' }).waitFor();
     for (const box of await results.getByRole('checkbox').all()) expect(await box.isChecked()).toBe(true);
+    // Enter searches; it does not submit the picker.
+    await search.fill('Zulu Packers');
+    await search.press('Enter');
+    await results.locator('label', { hasText: 'Zulu Packers' }).waitFor();
+    expect(page.url()).toContain('/microsoft-entra/groups?connection=');
+    // A refused search (422) shows its reason in place.
+    await search.fill('x'.repeat(101));
+    await results.getByText('Search for at most 100 characters of a group name.').waitFor();
     await search.fill(''); // cleared
     await screenshot(page, 'picker-picked-from-search');
     expect(await page.locator('#selected-count').textContent()).toBe('2');

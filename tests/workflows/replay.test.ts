@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -15,8 +16,12 @@ const dir = path.join(projectRoot, 'tests', 'fixtures', 'histories');
  */
 describe('replaying recorded workflow histories', () => {
   it('replays every history without a non-determinism error', async () => {
-    const files = (await readdir(dir)).filter((name) => name.endsWith('.json'));
-    expect(files.sort()).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json', 'onboardingWorkflow-proven-connected.json']);
+    const files = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'checksums.json').sort();
+    // Histories are append-only: each file's hash is in the committed list, so re-recording one (or
+    // adding one) is a visible decision, never a side effect of `npm run record-histories`.
+    const hashes = Object.fromEntries(await Promise.all(files.map(async (name) => [name, createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex')] as const)));
+    expect(hashes).toEqual(JSON.parse(await readFile(path.join(dir, 'checksums.json'), 'utf8')));
+    expect(files).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json', 'onboardingWorkflow-proven-connected.json']);
     const histories = await Promise.all(
       files.map(async (name) => ({ workflowId: name, history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))) })),
     );

@@ -74,6 +74,14 @@
     button.setAttribute('aria-disabled', 'true');
   });
 
+  // Enter in the search box searches; it must not submit the picker (Continue to preview).
+  document.addEventListener('keydown', (event) => {
+    const input = event.target;
+    if (event.key !== 'Enter' || !(input instanceof HTMLInputElement) || input.name !== 'q' || input.form?.id !== 'picker-form') return;
+    event.preventDefault();
+    input.dispatchEvent(new Event('search', { bubbles: true }));
+  });
+
   document.addEventListener('htmx:afterSettle', update);
   document.addEventListener('DOMContentLoaded', update);
   update();
