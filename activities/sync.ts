@@ -47,6 +47,7 @@ interface Cursor {
 }
 
 const MISSING = 'The group no longer exists in Entra.';
+const NOT_YET_VISIBLE = 'A new member is not visible in Microsoft Graph yet (replication lag): the group is read again on the next sync.';
 const HIDDEN = `Could not load members. ${HIDDEN_MEMBERSHIP_ADVICE}`;
 
 export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClients }) {
@@ -352,7 +353,21 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
           .where((eb) => eb.not(eb.exists(eb.selectFrom('directory_users as u').select('u.user_id').where('u.connection_id', '=', connectionId).whereRef('u.user_id', '=', 's.member_id'))))
           .where((eb) => eb.not(eb.exists(eb.selectFrom('sync_staged_users as su').select('su.user_id').where('su.run_id', '=', runId).whereRef('su.user_id', '=', 's.member_id'))))
           .execute();
-        if (unknown.length > 0) await stageUsers(runId, await usersById(graph, entra.settings.graphOrigin, unknown.map((row) => row.member_id), count));
+        if (unknown.length > 0) {
+          const { found, notYetVisible } = await usersById(graph, entra.settings.graphOrigin, unknown.map((row) => row.member_id), count);
+          await stageUsers(runId, found);
+          // Listed as members but not found by id: Graph has not replicated them yet. Their groups
+          // count as not read this cycle (nobody is removed on their account) and are read in full
+          // next cycle, which lists the members with their properties.
+          if (notYetVisible.length > 0) {
+            const lagging = await db.selectFrom('sync_staged_members').select('group_id').distinct().where('run_id', '=', runId).where('member_id', 'in', notYetVisible).execute();
+            for (const { group_id: groupId } of lagging) {
+              if (failedGroups.includes(groupId)) continue;
+              await recordGroup(runId, { groupId, status: 'failed', error: NOT_YET_VISIBLE, failureType: FailureType.EntraUnavailable }, 0);
+              failedGroups.push(groupId);
+            }
+          }
+        }
 
         await db.updateTable('sync_runs').set({ groups_delta_link: groupsLink, users_delta_link: usersLink, graph_requests: requests }).where('id', '=', runId).execute();
         return failedGroups;

@@ -51,7 +51,7 @@ const faults = z
     rules: z.array(
       z.object({
         path: z.string().min(1),
-        status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503), z.literal(504)]),
+        status: z.union([z.literal(404), z.literal(429), z.literal(500), z.literal(502), z.literal(503), z.literal(504)]),
         times: z.number().int().min(1),
         retryAfterSeconds: z.number().int().min(0).optional(),
       }),

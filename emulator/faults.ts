@@ -2,7 +2,8 @@
 export interface FaultRule {
   /** Regular expression matched against the Graph path and query (e.g. `/groups/abc/transitiveMembers`). */
   path: string;
-  status: 429 | 500 | 502 | 503 | 504;
+  /** 404 plays replication lag: an object created a moment ago is not found by id yet. */
+  status: 404 | 429 | 500 | 502 | 503 | 504;
   /** How many matching requests fail; then the rule is spent. */
   times: number;
   retryAfterSeconds?: number;
@@ -39,7 +40,7 @@ export const defaultFaults = (): FaultSettings => ({
   graphUnreachable: false,
 });
 
-export type InjectedFault = { status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number } | undefined;
+export type InjectedFault = { status: FaultRule['status']; retryAfterSeconds?: number } | undefined;
 
 /** Decides whether this request fails by injection: spent rules first, then the random rates. */
 export function injectFault(settings: FaultSettings, pathAndQuery: string, random = Math.random): InjectedFault {

@@ -98,8 +98,9 @@ const MAX_ROUNDS = GRAPH_MAX_RETRIES + 1;
  * Users by id, twenty to a `$batch` (members a delta added whom Hook has not seen yet). Throttled
  * items are resent after their Retry-After; a user that no longer exists is left out.
  */
-export async function usersById(graph: Client, origin: string, ids: string[], countRequest: () => void): Promise<GraphUser[]> {
+export async function usersById(graph: Client, origin: string, ids: string[], countRequest: () => void): Promise<{ found: GraphUser[]; notYetVisible: string[] }> {
   const found: GraphUser[] = [];
+  const notYetVisible: string[] = [];
   let pending = [...ids];
   for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
     const retry: string[] = [];
@@ -115,7 +116,10 @@ export async function usersById(graph: Client, origin: string, ids: string[], co
         else if (item?.status === 429 || (item?.status ?? 500) >= 500) {
           retry.push(id);
           waitSeconds = Math.max(waitSeconds, Number(item?.headers.get('Retry-After')) || 1);
-        } else if (item?.status !== 404) {
+        } else if (item?.status === 404) {
+          // A member another read just listed: on Graph that is replication lag ("not yet"), never "gone".
+          notYetVisible.push(id);
+        } else {
           throw new GraphError(item?.status ?? 500, `reading user ${id} answered ${item?.status ?? 'nothing'}`);
         }
       }
@@ -124,5 +128,5 @@ export async function usersById(graph: Client, origin: string, ids: string[], co
     if (pending.length > 0) await sleep(waitSeconds * 1000);
   }
   if (pending.length > 0) throw new GraphError(429, `${pending.length} users could not be read: throttled`);
-  return found;
+  return { found, notYetVisible };
 }

@@ -96,6 +96,8 @@ export class GraphService {
     known.units = units;
     const fault = injectFault(this.faults, `${request.path}?${request.query.toString()}`);
     if (fault?.status === 429) return finish(throttled(fault.retryAfterSeconds ?? 1, clientRequestId));
+    // Replication lag: Graph answers an object it has not replicated yet as not found.
+    if (fault?.status === 404) return finish(graphError(404, 'Request_ResourceNotFound', `Resource '${request.path.split('/').pop() ?? ''}' does not exist or one of its queried reference-property objects are not present.`, clientRequestId, {}));
     if (fault) {
       const headers: Record<string, string> = fault.retryAfterSeconds ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
       const code = fault.status === 504 ? 'GatewayTimeout' : fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError';
