@@ -1,3 +1,5 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+
 /**
  * The failure types activities raise (as ApplicationFailure.type) and workflows branch on.
  * Shared by both sides; classification happens once, in activities/graph/errors.ts.
@@ -29,6 +31,23 @@ export const FailureType = {
   EntraUnavailable: 'EntraUnavailable',
   /** Graph answered something we cannot use (malformed body). */
   GraphBadResponse: 'GraphBadResponse',
+  /** PostgreSQL failed under an activity (retried by Temporal). */
+  DatabaseError: 'DatabaseError',
+  // Refusals of an admin's request, given back by update validators (the page shows the message):
+  /** The selection changed since the admin's page was loaded (another admin or tab). */
+  StaleSelection: 'StaleSelection',
+  /** The request names something that is not there (unknown groups, malformed ids). */
+  InvalidInput: 'InvalidInput',
+  /** Too early: the groups are still loading, or nothing was previewed. */
+  NotReady: 'NotReady',
+  /** The sign-in of this Connect was answered already. */
+  StaleSignIn: 'StaleSignIn',
+  /** Nothing is held for confirmation any more. */
+  NothingToConfirm: 'NothingToConfirm',
+  /** The held removals are not the set the admin saw. */
+  RemovalsChanged: 'RemovalsChanged',
+  /** The connection was disconnected. */
+  Disconnected: 'Disconnected',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -45,3 +64,37 @@ export const NON_RETRYABLE: FailureType[] = [
   FailureType.GraphNotFound,
   FailureType.GraphBadResponse,
 ];
+
+/** What a workflow knows of a failed activity: its named type, the message, and Microsoft's code when there is one. */
+export interface Failure {
+  type: FailureType;
+  message: string;
+  /** The AADSTS code or Graph's error code. */
+  detail?: string;
+}
+
+/** The one place a workflow turns an activity's failure into a Failure (activities name the type). */
+export function failureOf(error: unknown): Failure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    const details = cause.details?.[0] as { aadsts?: string | null; code?: string | null } | undefined;
+    const detail = details?.aadsts ? `AADSTS${details.aadsts}` : (details?.code ?? undefined);
+    return { type: cause.type as FailureType, message: cause.message, ...(detail === undefined ? {} : { detail }) };
+  }
+  return { type: FailureType.EntraUnavailable, message: cause instanceof Error ? cause.message : 'failed' };
+}
+
+/** For an admin: what went wrong, in words, without the SDK's wrapping ("Activity task failed"). */
+export function describeFailure(failure: Failure): string {
+  switch (failure.type) {
+    case FailureType.TokenRefused:
+      return `Microsoft refused Hook's sign-in for your tenant${failure.detail ? ` (${failure.detail})` : ''}. Reconnect with an identity admin.`;
+    case FailureType.GraphRefused:
+      return 'Microsoft Graph refused to let Hook read your groups. Check that the admin approved every permission Hook requests, then try again.';
+    case FailureType.GraphThrottled:
+    case FailureType.EntraUnavailable:
+      return 'Hook could not reach Microsoft Entra just now. Try again in a few minutes.';
+    default:
+      return failure.message;
+  }
+}

@@ -8,7 +8,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { createSelectionActivities } from '../../activities/selection.js';
-import { NON_RETRYABLE } from '../failures.js';
+import { describeFailure, failureOf, NON_RETRYABLE } from '../failures.js';
 import {
   MAX_SELECTION,
   requestPreviewUpdate,
@@ -137,7 +137,7 @@ export async function groupSelectionWorkflow(input: GroupSelectionInput, baseVer
     status.truncated = loaded.truncated;
   } catch (error) {
     status.stage = 'failed';
-    status.failure = error instanceof Error ? error.message : 'Could not load the groups.';
+    status.failure = describeFailure(failureOf(error));
     return status;
   }
   status.stage = 'ready';

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { directorySyncWorkflowId, reconnectedSignal } from '../sync/messages.js';
 import type { createOnboardingActivities } from '../../activities/onboarding.js';
-import { FailureType, NON_RETRYABLE } from '../failures.js';
+import { failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
 import type { createSignInActivities } from '../../activities/sign-in.js';
 import {
   consentAnsweredSignal,
@@ -123,21 +123,9 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Onboar
       .catch(() => undefined); // no sync yet: the first save starts it
     }
   } catch (error) {
-    const failure = failureOf(error);
-    if (failure) return fail(failure);
-    throw error;
+    if (!(error instanceof ActivityFailure)) throw error;
+    return fail(failureOf(error));
   }
   status.stage = 'connected';
   return status;
-}
-
-/** An activity's named failure as the page shows it (AADSTS code or Graph code as the detail). */
-function failureOf(error: unknown): OnboardingFailure {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.type) {
-    const details = cause.details?.[0] as { aadsts?: string | null; code?: string | null } | undefined;
-    const detail = details?.aadsts ? `AADSTS${details.aadsts}` : (details?.code ?? undefined);
-    return { type: cause.type as FailureType, message: cause.message, ...(detail === undefined ? {} : { detail }) };
-  }
-  return { type: FailureType.EntraUnavailable, message: error instanceof Error ? error.message : 'Microsoft Entra could not be reached' };
 }

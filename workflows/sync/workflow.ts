@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   makeContinueAsNewFunc,
@@ -13,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { groupSelectionWorkflowId } from '../group-selection/messages.js';
 import type { createSyncActivities } from '../../activities/sync.js';
-import { FailureType, NON_RETRYABLE } from '../failures.js';
+import { failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
 import { connectionIdKey, lastSyncTimeKey, orgIdKey, syncStatusKey, tenantIdKey } from '../search-attributes.js';
 import {
   confirmRemovalsSignal,
@@ -59,9 +58,10 @@ const stepActivities = (heartbeatTimeoutMs: number) =>
 
 const REFUSALS: string[] = [FailureType.TokenRefused, FailureType.GraphRefused];
 
-function failureOf(error: unknown): { message: string; failureType?: FailureType } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return { message: cause instanceof Error ? cause.message : 'failed', failureType: cause instanceof ApplicationFailure ? (cause.type as FailureType) : undefined };
+/** A failed step as the cycle records it: the message and the named type (workflows/failures.ts). */
+function stepFailure(error: unknown): { message: string; failureType?: FailureType } {
+  const failure = failureOf(error);
+  return { message: failure.message, failureType: failure.type };
 }
 
 /**
@@ -176,7 +176,7 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
         } catch (error) {
           // Past its retries: the groups it could not read are noted; the others were read, and
           // the groups nested in them are still to read.
-          const failure = failureOf(error);
+          const failure = stepFailure(error);
           const { failed, nested } = await recordBatchFailure(runId, batch, failure.message);
           for (const groupId of failed) outcomes.push({ groupId, status: 'failed', error: failure.message, failureType: failure.failureType });
           enqueue(nested);
@@ -203,14 +203,14 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   const runId = uuid4();
   let kind: 'full' | 'delta' = state.fullSyncDueAt === undefined || Date.now() >= state.fullSyncDueAt ? 'full' : 'delta';
   let outcomes: GroupOutcome[] = [];
-  let readFailure: ReturnType<typeof failureOf> | undefined;
+  let readFailure: ReturnType<typeof stepFailure> | undefined;
   if (kind === 'delta') {
     try {
       const read = await readDelta(input.connectionId, runId, input.tenantId, trigger, state.retryGroupIds);
       if (read.status === 'ok') outcomes = read.failedGroupIds.map((groupId) => ({ groupId, status: 'failed' }));
       else kind = 'full'; // no links yet, or Graph expired them: read everything instead
     } catch (error) {
-      readFailure = failureOf(error);
+      readFailure = stepFailure(error);
     }
   }
   if (kind === 'full') {
