@@ -16,7 +16,9 @@ export interface AccessToken {
  */
 export class TokenIssuer {
   private readonly key = randomBytes(32);
-  private readonly revokedBefore = new Map<string, number>();
+  /** Tokens are numbered as issued; a revocation forgets every number up to its own moment. */
+  private issued = 0;
+  private readonly revokedUpTo = new Map<string, number>();
 
   constructor(public lifetimeSeconds = 3599) {}
 
@@ -32,8 +34,8 @@ export class TokenIssuer {
       tid: tenantId,
       roles,
       uti: randomUUID(),
-      // Issue time to the millisecond, so a revocation and a re-grant within one second are told apart.
-      xms_iat_ms: now,
+      // The issue order, so a revocation and a re-grant within the same millisecond are told apart.
+      xms_seq: ++this.issued,
       ver: '1.0',
     };
     const header = encode({ typ: 'JWT', alg: 'HS256', kid: 'hook-emulator' });
@@ -53,16 +55,16 @@ export class TokenIssuer {
       appid: string;
       roles: AppRole[];
       exp: number;
-      xms_iat_ms: number;
+      xms_seq: number;
     };
     if (claims.exp * 1000 <= now) return undefined;
-    if (claims.xms_iat_ms <= (this.revokedBefore.get(claims.tid.toLowerCase()) ?? -1)) return undefined;
+    if (claims.xms_seq <= (this.revokedUpTo.get(claims.tid.toLowerCase()) ?? 0)) return undefined;
     return { tenantId: claims.tid, appId: claims.appid, roles: claims.roles, expiresAt: claims.exp * 1000 };
   }
 
-  /** Tokens of this tenant issued until now stop working (as if they had expired). */
-  revokeTenant(tenantId: string, now = Date.now()): void {
-    this.revokedBefore.set(tenantId.toLowerCase(), now);
+  /** Tokens of this tenant issued until now stop working (as if they had expired); later ones work. */
+  revokeTenant(tenantId: string): void {
+    this.revokedUpTo.set(tenantId.toLowerCase(), this.issued);
   }
 
   private sign(data: string): string {
