@@ -6,7 +6,8 @@ import type { Db } from '../db/client.js';
 import { sql, type Transaction } from 'kysely';
 import type { Database, SampledMember, SampleFlags } from '../db/schema.js';
 import type { PickerGroup } from '../workflows/group-selection/messages.js';
-import { directorySyncWorkflowId, selectionChangedSignal } from '../workflows/sync/messages.js';
+import { DIRECTORY_SYNC_WORKFLOW, syncStartOptions } from '../lib/sync-launcher.js';
+import { selectionChangedSignal } from '../workflows/sync/messages.js';
 import type { directorySyncWorkflow } from '../workflows/sync/workflow.js';
 import type { EntraClients } from './graph/clients.js';
 import { firstGroups, groupType, searchGroupsByName, type GraphGroup } from './graph/groups.js';
@@ -187,14 +188,10 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
     /** Hands the saved selection to the connection's sync workflow, starting it if needed. */
     async startSync(input: { orgId: string; connectionId: string; tenantId: string; version: number; retryGroupIds: string[] }): Promise<void> {
       const connection = await db.selectFrom('entra_connections').select('tenant_name').where('id', '=', input.connectionId).executeTakeFirst();
-      await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>('directorySyncWorkflow', {
-        workflowId: directorySyncWorkflowId(input.connectionId),
-        taskQueue: temporal.taskQueue,
-        args: [{ orgId: input.orgId, connectionId: input.connectionId, tenantId: input.tenantId, ...temporal.sync }],
+      await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>(DIRECTORY_SYNC_WORKFLOW, {
+        ...syncStartOptions({ ...input, tenantName: connection?.tenant_name ?? input.tenantId }, temporal.taskQueue, temporal.sync),
         signal: selectionChangedSignal,
         signalArgs: [{ version: input.version, retryGroupIds: input.retryGroupIds }],
-        // The tenant's name for operators in the Temporal UI (a memo: not indexed, not searchable).
-        memo: { tenantName: connection?.tenant_name ?? input.tenantId },
       });
     },
   };

@@ -15,6 +15,7 @@ import {
 } from '../../workflows/sync/messages.js';
 import type { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { syncSettings } from '../../lib/config.js';
+import { DIRECTORY_SYNC_WORKFLOW, syncStartOptions } from '../../lib/sync-launcher.js';
 import type { AppDeps } from '../app.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
@@ -33,6 +34,9 @@ const usersQuery = z.object({
   afterId: z.uuid().optional(),
   tab: z.enum(['groups', 'users']).optional(),
 });
+
+/** A connection row as the sync launcher names it. */
+const targetOf = (connection: { org_id: string; id: string; tenant_id: string; tenant_name: string }) => ({ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, tenantName: connection.tenant_name });
 
 export type Pane = Awaited<ReturnType<ReturnType<typeof workspace>['pane']>>;
 
@@ -101,13 +105,10 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
       await setFlash(db, res.locals.session!.idHash, { kind: 'error', title: `${connection.tenant_name} is disconnected`, message: 'Connect it again (Settings → Integrations → Connect) before syncing.' });
       return back(req, res, connection.id);
     }
-    await temporal.workflow.signalWithStart<typeof directorySyncWorkflow, []>('directorySyncWorkflow', {
-      workflowId: directorySyncWorkflowId(connection.id),
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, ...syncSettings(config) }],
+    await temporal.workflow.signalWithStart<typeof directorySyncWorkflow, []>(DIRECTORY_SYNC_WORKFLOW, {
+      ...syncStartOptions(targetOf(connection), config.TEMPORAL_TASK_QUEUE, syncSettings(config)),
       signal: syncNowSignal,
       signalArgs: [],
-      memo: { tenantName: connection.tenant_name },
     });
     await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Sync started for ${connection.tenant_name}.` });
     back(req, res, connection.id);
@@ -147,10 +148,8 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     }
     await temporal.workflow.executeUpdateWithStart(disconnectUpdate, {
       args: [],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof directorySyncWorkflow>('directorySyncWorkflow', {
-        workflowId: directorySyncWorkflowId(connection.id),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ orgId: connection.org_id, connectionId: connection.id, tenantId: connection.tenant_id, ...syncSettings(config) }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof directorySyncWorkflow>(DIRECTORY_SYNC_WORKFLOW, {
+        ...syncStartOptions(targetOf(connection), config.TEMPORAL_TASK_QUEUE, syncSettings(config)),
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     });
