@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { sql, type Transaction } from 'kysely';
 import type { Database, SampledMember, SampleFlags } from '../db/schema.js';
+import { FailureType } from '../workflows/failures.js';
 import type { PickerGroup } from '../workflows/group-selection/messages.js';
 import { DIRECTORY_SYNC_WORKFLOW, syncStartOptions } from '../lib/sync-launcher.js';
 import { selectionChangedSignal } from '../workflows/sync/messages.js';
@@ -16,8 +17,6 @@ import { isHiddenMembership, mayReadHiddenMembers } from './graph/token-roles.js
 import { graphUserSchema, isGuest, isSharedMailbox, USER_SELECT, type GraphUser } from './graph/users.js';
 
 export const PICKER_LIMIT = 1_000;
-/** The error a preview sample records for a hidden-membership group Hook may not read. */
-export const HIDDEN_MEMBERSHIP = 'HiddenMembership';
 const SAMPLE_SIZE = 10;
 /** Graph's largest page of members: one request for most groups. */
 const PREVIEW_PAGE = 999;
@@ -100,7 +99,7 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
       // Hidden membership Hook may not read: Graph would answer an empty list, not an error.
       const known = await db.selectFrom('entra_groups').select('visibility').where('connection_id', '=', connectionId).where('group_id', '=', groupId).executeTakeFirst();
       if (isHiddenMembership(known?.visibility) && !(await mayReadHiddenMembers(entra, tenantId))) {
-        await recordSample(db, { connectionId, previewId, groupId, status: 'failed', total: null, members: [], error: HIDDEN_MEMBERSHIP });
+        await recordSample(db, { connectionId, previewId, groupId, status: 'failed', total: null, members: [], error: FailureType.HiddenMembership });
         return 'failed';
       }
       const users: GraphUser[] = [];
@@ -164,11 +163,11 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
         if (connection.last_save_id === saveId) return { version: connection.selection_version };
         // Disconnected meanwhile (in another tab): a save must not bring it back.
         if (connection.status === 'disconnected') {
-          throw ApplicationFailure.create({ type: 'Disconnected', message: 'This directory was disconnected meanwhile; connect it again before saving a selection.', nonRetryable: true });
+          throw ApplicationFailure.create({ type: FailureType.Disconnected, message: 'This directory was disconnected meanwhile; connect it again before saving a selection.', nonRetryable: true });
         }
         if (connection.selection_version !== baseVersion) {
           throw ApplicationFailure.create({
-            type: 'StaleSelection',
+            type: FailureType.StaleSelection,
             message: 'Another admin saved a different selection for this directory meanwhile. Reload the picker to see it.',
             nonRetryable: true,
           });

@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import { metricMeter } from '@temporalio/activity';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/client.js';
-import { createHash } from 'node:crypto';
 import { refreshDirectoryStats } from '../db/repositories/directory.js';
 import type { Database } from '../db/schema.js';
 import type { CommitOptions, CommitResult } from '../workflows/sync/messages.js';
@@ -261,6 +261,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     let pendingRemovals = 0;
     let status: CommitResult['status'] = held.size > 0 ? 'partial' : 'ok';
     let pendingDigest: string | undefined;
+    let holding: string[] = [];
     if (candidates.length > 0 && held.size === 0) {
       const active = await trx.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
       const byAdmin = candidates.filter((row) => leftWithUnsyncedGroup.has(row.user_id));
@@ -287,10 +288,10 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
           .executeTakeFirst();
         usersRemoved = Number(removed.numUpdatedRows);
       }
-      await holdForConfirmation(trx, connectionId, runId, hold ? unconfirmed.map((row) => row.user_id) : []);
-    } else if (held.size === 0) {
-      await holdForConfirmation(trx, connectionId, runId, []);
+      if (hold) holding = unconfirmed.map((row) => row.user_id);
     }
+    // A cycle that read everything decides the held set anew (an empty one clears it).
+    if (held.size === 0) await holdForConfirmation(trx, connectionId, runId, holding);
 
     if (usersAdded + usersUpdated + usersRemoved > 0) await refreshDirectoryStats(trx, connectionId);
 

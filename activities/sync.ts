@@ -2,15 +2,15 @@ import { activityInfo, ApplicationFailure, heartbeat, metricMeter } from '@tempo
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { sql } from 'kysely';
 import type { Db } from '../db/client.js';
-import { FailureType } from '../workflows/failures.js';
+import { disconnectConnection } from '../db/repositories/directory.js';
+import { describeFailure, FailureType } from '../workflows/failures.js';
 import type { DeltaReadResult, GroupOutcome } from '../workflows/sync/messages.js';
 import type { EntraClients } from './graph/clients.js';
-import { HIDDEN_MEMBERSHIP_ADVICE, isHiddenMembership, mayReadHiddenMembers } from './graph/token-roles.js';
+import { isHiddenMembership, mayReadHiddenMembers } from './graph/token-roles.js';
 import { groupSchema, groupType, GROUP_SELECT } from './graph/groups.js';
 import { DeltaExpired, directMembersPage, followDelta, groupDeltaSchema, latestDeltaLinks, userDeltaSchema, usersById, type Member } from './graph/members.js';
 import { isGuest, type GraphUser } from './graph/users.js';
 import { commitSyncRun } from './sync-commit.js';
-import { disconnectConnection } from '../db/repositories/directory.js';
 
 /**
  * Heartbeats `details()` at half the heartbeat timeout while `work` runs, so an activity that is
@@ -48,7 +48,7 @@ interface Cursor {
 
 const MISSING = 'The group no longer exists in Entra.';
 const NOT_YET_VISIBLE = 'A new member is not visible in Microsoft Graph yet (replication lag): the group is read again on the next sync.';
-const HIDDEN = `Could not load members. ${HIDDEN_MEMBERSHIP_ADVICE}`;
+const HIDDEN = `Could not load members. ${describeFailure({ type: FailureType.HiddenMembership, message: '' })}`;
 
 export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClients }) {
   const mayReadHidden = (tenantId: string) => mayReadHiddenMembers(entra, tenantId);
@@ -399,9 +399,7 @@ export function createSyncActivities({ db, entra }: { db: Db; entra: EntraClient
 
     /** Disconnect, run by the sync workflow between cycles: the users leave Hook, the groups stop syncing. Idempotent. */
     async disconnectConnection(connectionId: string): Promise<{ removed: number }> {
-      const before = await db.selectFrom('directory_users').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', connectionId).where('removed_at', 'is', null).executeTakeFirstOrThrow();
-      await disconnectConnection(db, connectionId);
-      return { removed: Number(before.n) };
+      return { removed: await disconnectConnection(db, connectionId) };
     },
   };
 }

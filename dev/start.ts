@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { loadConfigOrExit, syncSettings } from '../lib/config.js';
+import { loadConfigOrExit, maskPassword, syncSettings } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
@@ -162,7 +162,7 @@ try {
   if (seeded) say(`Sign in as:           ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} (demo org "${DEMO_ADMIN.orgName}", slug ${DEMO_ADMIN.orgSlug})`);
   // What the README's CLI and operator examples need, against this very instance.
   // The embedded server's credentials are the fixed local ones (postgres/postgres on 127.0.0.1); an own DATABASE_URL's password is not shown.
-  say(`Database:             DATABASE_URL=${seeded ? databaseUrl : databaseUrl.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@')}`);
+  say(`Database:             DATABASE_URL=${seeded ? databaseUrl : maskPassword(databaseUrl)}`);
   if (temporalCli) say(`Temporal CLI:         ${temporalCli} (address ${temporalAddress}, namespace ${config.TEMPORAL_NAMESPACE})`);
   say('Press Ctrl-C to stop everything.');
 } catch (error) {

@@ -105,7 +105,7 @@ export function loadConfigOrExit<K extends keyof Config>(...required: K[]): Conf
 }
 
 /** A URL's password as asterisks: `postgres://hook:***@db/hook`. */
-function maskPassword(value: string): string {
+export function maskPassword(value: string): string {
   return value.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@');
 }
 

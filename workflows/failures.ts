@@ -48,6 +48,8 @@ export const FailureType = {
   RemovalsChanged: 'RemovalsChanged',
   /** The connection was disconnected. */
   Disconnected: 'Disconnected',
+  /** A hidden-membership group Hook may not read (no Member.Read.Hidden): Graph would answer it as empty. */
+  HiddenMembership: 'HiddenMembership',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -91,6 +93,8 @@ export function describeFailure(failure: Failure): string {
       return `Microsoft refused Hook's sign-in for your tenant${failure.detail ? ` (${failure.detail})` : ''}. Reconnect with an identity admin.`;
     case FailureType.GraphRefused:
       return 'Microsoft Graph refused to let Hook read your groups. Check that the admin approved every permission Hook requests, then try again.';
+    case FailureType.HiddenMembership:
+      return 'This group has hidden membership, which Hook may not read. Loosening its visibility in Entra usually fixes it on the next sync; or grant Hook Member.Read.Hidden (reconnect with an identity admin).';
     case FailureType.GraphThrottled:
     case FailureType.EntraUnavailable:
       return 'Hook could not reach Microsoft Entra just now. Try again in a few minutes.';

@@ -51,6 +51,6 @@ export function classifyEntraError(error: unknown): ApplicationFailure {
 
   const message = error instanceof Error ? error.message : String(error);
   // PostgreSQL's errors (pg's DatabaseError carries a severity) are ours, not Entra's.
-  if (error instanceof Error && 'severity' in error) return ApplicationFailure.create({ type: 'DatabaseError', message: `database: ${message}` });
+  if (error instanceof Error && 'severity' in error) return ApplicationFailure.create({ type: FailureType.DatabaseError, message: `database: ${message}` });
   return ApplicationFailure.create({ type: FailureType.EntraUnavailable, message: `could not reach Entra: ${message}` });
 }

@@ -20,6 +20,3 @@ export async function mayReadHiddenMembers(entra: EntraClients, tenantId: string
 }
 
 export const isHiddenMembership = (visibility: string | null | undefined) => (visibility ?? '').toLowerCase() === 'hiddenmembership';
-
-/** What the admin can do about it, in the help page's words. */
-export const HIDDEN_MEMBERSHIP_ADVICE = 'This group has hidden membership, which Hook may not read. Loosening its visibility in Entra usually fixes it on the next sync; or grant Hook Member.Read.Hidden (reconnect with an identity admin).';

@@ -62,7 +62,7 @@ export async function holdAuthorizationCode(db: Kysely<Database>, stateHash: str
 export function signInToRedeem(db: Kysely<Database>, stateHash: string) {
   return db
     .selectFrom('consent_requests')
-    .select(['org_id', 'workflow_id', 'redirect_uri', 'nonce', 'code_verifier', 'code', 'proven_tenant_id', 'proven_user', 'used_at'])
+    .select(['workflow_id', 'redirect_uri', 'nonce', 'code_verifier', 'code', 'proven_tenant_id', 'proven_user'])
     .where('state_hash', '=', stateHash)
     .where('phase', '=', 'sign_in')
     .executeTakeFirst();

@@ -82,17 +82,18 @@ export async function refreshDirectoryStats(db: Db, connectionId: string): Promi
 }
 
 /** Disconnect: the connection's users leave Hook (softly, with the reason), its groups stop syncing. */
-export async function disconnectConnection(db: Db, connectionId: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
+export async function disconnectConnection(db: Db, connectionId: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const removed = await trx
       .updateTable('directory_users')
       .set({ removed_at: new Date(), removed_reason: 'Directory disconnected', updated_at: new Date() })
       .where('connection_id', '=', connectionId)
       .where('removed_at', 'is', null)
-      .execute();
+      .executeTakeFirst();
     await trx.deleteFrom('group_memberships').where('connection_id', '=', connectionId).execute();
     await trx.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
     await refreshDirectoryStats(trx, connectionId);
     await trx.updateTable('entra_connections').set({ status: 'disconnected', sync_status: 'idle', pending_removals: 0, updated_at: new Date() }).where('id', '=', connectionId).execute();
+    return Number(removed.numUpdatedRows);
   });
 }

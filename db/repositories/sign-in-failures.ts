@@ -16,9 +16,9 @@ export interface AttemptCounts {
  * commit sees at least k, so no more than the limit are ever let through to the password check.
  * A correct password then takes its own row back (withdrawAttempt).
  */
-export async function reserveAttempt(db: Kysely<Database>, email: string, address: string, windowMs: number): Promise<{ id: string; counts: AttemptCounts }> {
+export async function reserveAttempt(db: Kysely<Database>, email: string, address: string, windowMs: number): Promise<AttemptCounts> {
   const account = email.toLowerCase();
-  const { id } = await db.insertInto('sign_in_failures').values({ email: account, address }).returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('sign_in_failures').values({ email: account, address }).execute();
   const since = sql<Date>`now() - make_interval(secs => ${windowMs / 1000})`;
   const row = await db
     .selectFrom('sign_in_failures')
@@ -30,7 +30,7 @@ export async function reserveAttempt(db: Kysely<Database>, email: string, addres
     .where('at', '>', since)
     .where((eb) => eb.or([eb('email', '=', account), eb('address', '=', address)]))
     .executeTakeFirstOrThrow();
-  return { id: String(id), counts: { forPair: Number(row.forPair), forAddress: Number(row.forAddress), forAccount: Number(row.forAccount) } };
+  return { forPair: Number(row.forPair), forAddress: Number(row.forAddress), forAccount: Number(row.forAccount) };
 }
 
 /** A successful sign-in: its reserved row goes, and so do earlier failures of the same account and address. */

@@ -8,7 +8,6 @@ import { safeNext, type sessions } from '../session.js';
 import type { Views } from '../views.js';
 
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
-const WINDOW_MS = SIGN_IN_WINDOW_MS;
 /**
  * Limits per 15 minutes. Per account *and address* (5): guessing one account's password from one
  * place. Per address (20): one place trying many accounts. Per account from everywhere (50): a
@@ -45,9 +44,9 @@ export function authRoutes({ db, views, session }: Pick<AppDeps, 'db'> & { views
     const { email, password, next } = parsed.data;
     // req.ip is the client's address, or a trusted proxy's X-Forwarded-For (TRUST_PROXY).
     const address = req.ip ?? 'unknown';
-    const { counts } = await reserveAttempt(db, email, address, WINDOW_MS);
+    const counts = await reserveAttempt(db, email, address, SIGN_IN_WINDOW_MS);
     if (counts.forPair > MAX_PER_PAIR || counts.forAddress > MAX_PER_ADDRESS || counts.forAccount > MAX_PER_ACCOUNT) {
-      res.setHeader('Retry-After', String(WINDOW_MS / 1000));
+      res.setHeader('Retry-After', String(SIGN_IN_WINDOW_MS / 1000));
       return rerender(429, { form: 'Too many failed sign-ins. Wait 15 minutes and try again.' });
     }
     const account = await findAccountByEmail(db, email);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { findConnection } from '../../db/repositories/connections.js';
@@ -17,7 +16,9 @@ import {
   type SelectionStatus,
 } from '../../workflows/group-selection/messages.js';
 import type { groupSelectionWorkflow } from '../../workflows/group-selection/workflow.js';
+import { describeFailure, FailureType } from '../../workflows/failures.js';
 import type { AppDeps } from '../app.js';
+import { refusal } from '../responses.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
 import { GROUPS, INTEGRATIONS, PREVIEW } from '../paths.js';
@@ -220,22 +221,16 @@ export function groupsRoutes(deps: AppDeps & { views: Views }): Router {
         type: typeOf.get(id) ?? null,
         sameName: (nameCount.get(nameOf.get(id) ?? id) ?? 0) > 1,
         sample: sampleOf.get(id),
+        // What a failed sample can do about it, in words (hidden membership has advice of its own).
+        advice: sampleOf.get(id)?.error === FailureType.HiddenMembership ? describeFailure({ type: FailureType.HiddenMembership, message: '' }) : undefined,
         failed: preview.failedGroupIds.includes(id),
         timedOut: preview.timedOutGroupIds.includes(id),
       })),
       added: added.map((id) => nameOf.get(id) ?? id),
       removed: removed.map((id) => nameOf.get(id) ?? id),
       impact,
-      removedByAdmin: removed.length > 0,
     };
   }
 
   return router;
-}
-
-/** The reason a validator or handler gave (ApplicationFailure message), or a generic one. */
-function refusal(error: unknown): string {
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) return error.cause.message;
-  if (error instanceof WorkflowUpdateFailedError && error.cause?.cause instanceof ApplicationFailure) return error.cause.cause.message;
-  return 'Hook could not do that just now. Try again in a moment.';
 }

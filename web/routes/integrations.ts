@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { findConnection, listConnections } from '../../db/repositories/connections.js';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,6 +17,7 @@ import {
 } from '../../workflows/onboarding/messages.js';
 import type { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
 import type { AppDeps } from '../app.js';
+import { seeOther } from '../responses.js';
 import { hashToken, requireOrgAdmin, requireSignedIn } from '../session.js';
 import { workspace } from './workspace.js';
 import { CALLBACK_PATH, INTEGRATIONS } from '../paths.js';
@@ -31,12 +32,6 @@ const CONSENT_HINT =
 
 // MSAL's PKCE generator: a 32-byte verifier and its S256 challenge.
 const pkce = new CryptoProvider();
-
-/** To Microsoft: htmx follows HX-Redirect, a plain form a 303. */
-function toMicrosoft(req: Request, res: Response, url: string): void {
-  if (req.get('HX-Request')) res.set('HX-Redirect', url).status(204).end();
-  else res.redirect(303, url);
-}
 
 const callbackQuery = z.object({
   state: z.string().min(20).max(200),
@@ -98,7 +93,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
       nonce,
       codeVerifier: verifier,
     });
-    toMicrosoft(req, res, signInUrl(entra, { redirectUri, state, nonce, codeChallenge: challenge, scopes: SIGN_IN_SCOPES }));
+    seeOther(req, res, signInUrl(entra, { redirectUri, state, nonce, codeChallenge: challenge, scopes: SIGN_IN_SCOPES }));
   });
 
   // Microsoft comes back here twice: after the sign-in (a code) and after the admin consent.
@@ -145,7 +140,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
           ttlMs: CONSENT_WINDOW_MS,
           provenTenantId: result.tenantId,
         });
-        return toMicrosoft(req, res, adminConsentUrl(entra, result.tenantId, redirectUri, state));
+        return seeOther(req, res, adminConsentUrl(entra, result.tenantId, redirectUri, state));
       }
       if (microsoftError === undefined && answer.admin_consent?.toLowerCase() === 'true' && answer.tenant !== undefined) {
         // The workflow compares the tenant with the proven one too; a mismatch ends the run.
@@ -177,8 +172,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
         await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', ...explain(status.failure!) });
       }
       const target = status.stage === 'connected' ? `${INTEGRATIONS}?expand=${status.connectionId}` : INTEGRATIONS;
-      if (req.get('HX-Request')) res.set('HX-Redirect', target).status(204).end();
-      else res.redirect(303, target);
+      seeOther(req, res, target);
       return;
     }
     res.send(views.render('partials/onboarding-status', { ...res.locals, workflowId, status }));

@@ -1,6 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { connectionRow, findConnection } from '../../db/repositories/connections.js';
 import { paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
@@ -17,6 +16,7 @@ import type { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { syncSettings } from '../../lib/config.js';
 import { DIRECTORY_SYNC_WORKFLOW, syncStartOptions } from '../../lib/sync-launcher.js';
 import type { AppDeps } from '../app.js';
+import { refusal, seeOther } from '../responses.js';
 import { requireOrgAdmin, requireSignedIn } from '../session.js';
 import type { Views } from '../views.js';
 import { CONNECTION, INTEGRATIONS } from '../paths.js';
@@ -70,11 +70,7 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
     if (!connection) deny(res, 404, 'There is nothing at this address.');
     return connection;
   };
-  const back = (req: { get: (name: string) => string | undefined }, res: Response, connectionId: string) => {
-    const target = `${INTEGRATIONS}?expand=${connectionId}`;
-    if (req.get('HX-Request')) res.set('HX-Redirect', target).status(204).end();
-    else res.redirect(303, target);
-  };
+  const back = (req: Request, res: Response, connectionId: string) => seeOther(req, res, `${INTEGRATIONS}?expand=${connectionId}`);
 
   router.get(`${CONNECTION}/pane`, ...admin, async (req, res) => {
     const connection = await connectionOf(res, req.params.connectionId);
@@ -129,10 +125,7 @@ export function workspaceRoutes(deps: AppDeps & { views: Views }): Router {
       await setFlash(db, res.locals.session!.idHash, { kind: 'success', title: `Removing ${count} users on the next sync.` });
       back(req, res, connection.id);
     } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
-        const cause = error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? error.cause.message : 'No removals are waiting for confirmation any more.';
-        return refuse(cause);
-      }
+      if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) return refuse(refusal(error, 'No removals are waiting for confirmation any more.'));
       throw error;
     }
   });

@@ -8,7 +8,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { createSelectionActivities } from '../../activities/selection.js';
-import { describeFailure, failureOf, NON_RETRYABLE } from '../failures.js';
+import { describeFailure, failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
 import {
   MAX_SELECTION,
   requestPreviewUpdate,
@@ -39,7 +39,7 @@ const { sampleGroup } = proxyActivities<Activities>({
 });
 const { saveSelection, startSync } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { nonRetryableErrorTypes: ['StaleSelection'] },
+  retry: { nonRetryableErrorTypes: [FailureType.StaleSelection] },
 });
 
 /**
@@ -68,7 +68,7 @@ export async function groupSelectionWorkflow(input: GroupSelectionInput, baseVer
     {
       validator: ({ query }) => {
         if (typeof query !== 'string' || query.trim().length < 1 || query.length > 100) {
-          throw ApplicationFailure.nonRetryable('Search for 1 to 100 characters of a group name.', 'InvalidInput');
+          throw ApplicationFailure.nonRetryable('Search for 1 to 100 characters of a group name.', FailureType.InvalidInput);
         }
       },
     },
@@ -87,17 +87,17 @@ export async function groupSelectionWorkflow(input: GroupSelectionInput, baseVer
     },
     {
       validator: ({ groupIds, baseVersion: version }) => {
-        if (status.stage === 'loading') throw ApplicationFailure.nonRetryable('The groups are still loading.', 'NotReady');
-        if (status.stage === 'saved') throw ApplicationFailure.nonRetryable('This selection was saved already.', 'StaleSelection');
+        if (status.stage === 'loading') throw ApplicationFailure.nonRetryable('The groups are still loading.', FailureType.NotReady);
+        if (status.stage === 'saved') throw ApplicationFailure.nonRetryable('This selection was saved already.', FailureType.StaleSelection);
         if (!Array.isArray(groupIds) || groupIds.length > MAX_SELECTION) {
-          throw ApplicationFailure.nonRetryable(`Select at most ${MAX_SELECTION} groups.`, 'InvalidInput');
+          throw ApplicationFailure.nonRetryable(`Select at most ${MAX_SELECTION} groups.`, FailureType.InvalidInput);
         }
         const unknown = groupIds.filter((id) => typeof id !== 'string' || !known.has(id));
         if (unknown.length > 0) {
-          throw ApplicationFailure.nonRetryable(`${unknown.length} of the selected groups are not groups of this directory.`, 'InvalidInput');
+          throw ApplicationFailure.nonRetryable(`${unknown.length} of the selected groups are not groups of this directory.`, FailureType.InvalidInput);
         }
         if (version !== status.baseVersion) {
-          throw ApplicationFailure.nonRetryable('Another admin saved a different selection meanwhile. Reload the picker to see it.', 'StaleSelection');
+          throw ApplicationFailure.nonRetryable('Another admin saved a different selection meanwhile. Reload the picker to see it.', FailureType.StaleSelection);
         }
       },
     },
@@ -120,11 +120,11 @@ export async function groupSelectionWorkflow(input: GroupSelectionInput, baseVer
     },
     {
       validator: ({ saveId, previewId, baseVersion: version }) => {
-        if (status.stage !== 'previewed') throw ApplicationFailure.nonRetryable('Preview the selection before saving it.', 'NotReady');
-        if (typeof saveId !== 'string' || !/^[\w-]{8,64}$/.test(saveId)) throw ApplicationFailure.nonRetryable('Invalid save request.', 'InvalidInput');
+        if (status.stage !== 'previewed') throw ApplicationFailure.nonRetryable('Preview the selection before saving it.', FailureType.NotReady);
+        if (typeof saveId !== 'string' || !/^[\w-]{8,64}$/.test(saveId)) throw ApplicationFailure.nonRetryable('Invalid save request.', FailureType.InvalidInput);
         // Bound to what this admin saw: the preview on their page, from the version they started on.
         if (previewId !== status.preview?.previewId || version !== status.baseVersion) {
-          throw ApplicationFailure.nonRetryable('Someone else changed this selection since you opened the preview (another admin, or another tab). Here is the current one: check it before saving.', 'StaleSelection');
+          throw ApplicationFailure.nonRetryable('Someone else changed this selection since you opened the preview (another admin, or another tab). Here is the current one: check it before saving.', FailureType.StaleSelection);
         }
       },
     },

@@ -82,7 +82,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Onboar
       },
       {
         validator: (_answer: SignInAnswer) => {
-          if (signingIn || status.stage !== 'signing_in') throw ApplicationFailure.create({ type: 'StaleSignIn', message: 'This sign-in was already answered.', nonRetryable: true });
+          if (signingIn || status.stage !== 'signing_in') throw ApplicationFailure.create({ type: FailureType.StaleSignIn, message: 'This sign-in was already answered.', nonRetryable: true });
         },
       },
     );

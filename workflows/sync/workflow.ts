@@ -100,9 +100,9 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     {
       validator: ({ runId, digest }) => {
         const held = state.awaiting;
-        if (!held) throw ApplicationFailure.create({ type: 'NothingToConfirm', message: 'No removals are waiting for confirmation any more.', nonRetryable: true });
+        if (!held) throw ApplicationFailure.create({ type: FailureType.NothingToConfirm, message: 'No removals are waiting for confirmation any more.', nonRetryable: true });
         if (held.runId !== runId || held.digest !== digest) {
-          throw ApplicationFailure.create({ type: 'RemovalsChanged', message: `The removals changed since this page was loaded: the last sync would now remove ${held.count} users. Check them again before confirming.`, nonRetryable: true });
+          throw ApplicationFailure.create({ type: FailureType.RemovalsChanged, message: `The removals changed since this page was loaded: the last sync would now remove ${held.count} users. Check them again before confirming.`, nonRetryable: true });
         }
       },
     },
