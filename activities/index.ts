@@ -3,12 +3,14 @@ import type { EntraClients } from './graph/clients.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createSelectionActivities, type SelectionDeps } from './selection.js';
 import { createSignInActivities } from './sign-in.js';
-import { createSyncActivities } from './sync.js';
+import { createSyncActivities } from './sync/index.js';
 
 export interface ActivityDeps {
   db: Db;
   entra: EntraClients;
   temporal: SelectionDeps['temporal'];
+  /** The time commits stamp and grace periods count from; tests move it instead of sleeping. */
+  clock?: () => Date;
 }
 
 /**

@@ -10,10 +10,11 @@ import * as m0007 from './migrations/0007_nested_group_edges.js';
 import * as m0008 from './migrations/0008_tenant_ownership.js';
 import * as m0009 from './migrations/0009_preview_and_counts.js';
 import * as m0010 from './migrations/0010_bound_decisions.js';
+import * as m0011 from './migrations/0011_staged_user_rules.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
-const migrations: Record<string, Migration> = {
+export const migrations: Readonly<Record<string, Migration>> = {
   '0001_orgs_and_accounts': m0001,
   '0002_sessions_connections': m0002,
   '0003_group_selection': m0003,
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_tenant_ownership': m0008,
   '0009_preview_and_counts': m0009,
   '0010_bound_decisions': m0010,
+  '0011_staged_user_rules': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { SyncStatus } from '../workflows/sync/status.js';
 
 /** The tables as the application sees them. Migrations in db/migrations/ are the source of truth. */
 export interface Database {
@@ -121,7 +122,7 @@ export interface DirectoryDomainsTable {
   users: number;
 }
 
-export type SyncStatus = 'idle' | 'running' | 'needs_reconnect' | 'awaiting_confirmation' | 'failing';
+export type { SyncStatus };
 
 export interface ConsentRequestsTable {
   state_hash: string;
@@ -308,5 +309,7 @@ export interface SyncStagedUsersTable {
   user_type: string | null;
   account_enabled: boolean | null;
   is_guest: boolean;
+  is_shared_mailbox: boolean;
+  email_domain: string;
   deleted: ColumnType<boolean, boolean | undefined, boolean>;
 }

@@ -10,6 +10,14 @@ export const GRAPH_MAX_RETRIES = 10; // the SDK's ceiling
 // declared, or MSAL would ask the public cloud to discover it.
 export const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'];
 
+/**
+ * Graph requests for one tenant, each classified on its own: a 401 retry repeats that request
+ * only, and the database work between requests never passes through the Graph classifier.
+ */
+export type TenantGraph = <T>(request: (graph: Client) => Promise<T>) => Promise<T>;
+
+export const tenantGraph = (entra: EntraClients, tenantId: string): TenantGraph => (request) => entra.call(tenantId, request);
+
 export interface EntraClients {
   settings: EntraSettings;
   /** An app-only token for the tenant (client credentials; MSAL caches and renews it). */

@@ -23,3 +23,8 @@ export function isGuest(user: GraphUser): boolean {
 export function isSharedMailbox(user: GraphUser): boolean {
   return user.accountEnabled === false && Boolean(user.mail);
 }
+
+/** The domain of the address Hook mails the user at (mail, else the UPN), lower-case; '' when neither has one. */
+export function emailDomain(user: GraphUser): string {
+  return ((user.mail || user.userPrincipalName || '').split('@')[1] ?? '').toLowerCase();
+}

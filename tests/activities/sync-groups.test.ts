@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncActivities } from '../../activities/sync.js';
+import { createSyncActivities } from '../../activities/sync/index.js';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';

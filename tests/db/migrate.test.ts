@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { Migrator, sql, type Migration } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../../db/migrate.js';
+import { migrateToLatest, migrations } from '../../db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('migrations', () => {
@@ -11,7 +11,7 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync', '0005_delta_sync', '0006_directory_stats', '0007_nested_group_edges', '0008_tenant_ownership', '0009_preview_and_counts', '0010_bound_decisions']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync', '0005_delta_sync', '0006_directory_stats', '0007_nested_group_edges', '0008_tenant_ownership', '0009_preview_and_counts', '0010_bound_decisions', '0011_staged_user_rules']);
     const tables = await test.db.introspection.getTables();
     expect(tables.map((table) => table.name).sort()).toEqual([
       'accounts',
@@ -71,5 +71,28 @@ describe('migrations', () => {
       { email: 'Ada@Acme.test' },
       { email: 'bob@acme.test' },
     ]);
+  });
+});
+
+describe('migration 0011 (the staging rules move to TypeScript)', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => test.drop());
+
+  it('gives rows staged before it the values the commit used to compute, then requires them', async () => {
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0011'));
+    const migrator = (migrations: Record<string, Migration>) => new Migrator({ db: test.db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+    expect((await migrator(before).migrateToLatest()).error).toBeUndefined();
+    const runId = '00000000-0000-4000-8000-000000000001';
+    await sql`insert into sync_staged_users (run_id, user_id, display_name, mail, user_principal_name, user_type, account_enabled, is_guest) values
+      (${runId}, '00000000-0000-4000-8000-000000000002', 'Shared', 'Info@Contoso.COM', 'info@contoso.onmicrosoft.com', 'Member', false, false),
+      (${runId}, '00000000-0000-4000-8000-000000000003', 'Nobody', null, null, 'Member', true, false)`.execute(test.db);
+    expect((await migrator(migrations).migrateToLatest()).error).toBeUndefined();
+    const rows = await sql<{ is_shared_mailbox: boolean; email_domain: string }>`select is_shared_mailbox, email_domain from sync_staged_users order by user_id`.execute(test.db);
+    expect(rows.rows).toEqual([{ is_shared_mailbox: true, email_domain: 'contoso.com' }, { is_shared_mailbox: false, email_domain: '' }]);
+    // A worker from before the migration stages without the columns: refused, and Temporal retries it on a current one.
+    await expect(sql`insert into sync_staged_users (run_id, user_id, is_guest) values (${runId}, '00000000-0000-4000-8000-000000000004', false)`.execute(test.db)).rejects.toThrow(/null value/);
   });
 });

@@ -56,6 +56,7 @@ export function createTestWorker(options: {
   taskQueue: string;
   emulator: RunningEmulator;
   entra?: Partial<EntraSettings>;
+  clock?: () => Date;
 }) {
   return createWorker({
     connection: options.nativeConnection,
@@ -65,6 +66,7 @@ export function createTestWorker(options: {
       db: options.db,
       entra: createEntraClients({ ...entraFor(options.emulator), ...options.entra }),
       temporal: { client: options.client, taskQueue: options.taskQueue },
+      ...(options.clock ? { clock: options.clock } : {}),
     },
   });
 }

@@ -89,9 +89,10 @@ describe('delta sync: cycles read only what changed, and agree with a full read'
     const quiet = emulator.log.lastSeq;
     expect(await sync.cycle()).toMatchObject({ kind: 'delta', status: 'ok', users_added: 0, users_updated: 0, users_removed: 0, graph_requests: 2 });
     expect(graphRequests(quiet).map((entry) => entry.path.split('?')[0])).toEqual(['/users/delta', '/groups/delta']);
-    // Later runs inherit the search attributes operators filter on.
+    // Later runs inherit the search attributes operators filter on, in the database's words.
     const attributes = (await sync.handle.describe()).typedSearchAttributes;
-    expect([attributes.get(connectionIdKey), attributes.get(syncStatusKey)]).toEqual([sync.connectionId, 'ok']);
+    const stored = await database.db.selectFrom('entra_connections').select('sync_status').where('id', '=', sync.connectionId).executeTakeFirstOrThrow();
+    expect([attributes.get(connectionIdKey), attributes.get(syncStatusKey), stored.sync_status]).toEqual([sync.connectionId, 'idle', 'idle']);
 
     // Tokens that outlive Graph's lifetime answer 410: the cycle reads everything instead.
     emulator.faults.deltaTokenLifetimeSeconds = 1;

@@ -11,8 +11,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { groupSelectionWorkflowId } from '../group-selection/messages.js';
-import type { createSyncActivities } from '../../activities/sync.js';
+import type { createSyncActivities } from '../../activities/sync/index.js';
 import { failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
+import { syncStatusAfter } from './status.js';
 import { connectionIdKey, lastSyncTimeKey, orgIdKey, syncStatusKey, tenantIdKey } from '../search-attributes.js';
 import {
   confirmRemovalsSignal,
@@ -242,9 +243,8 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   state.lastRun = { ...result, runId, kind, trigger, finishedAt: new Date().toISOString() };
   running = false;
   nextRunAt = Date.now() + interval;
-  const status = refused ? 'needs_reconnect' : result.status === 'awaiting_confirmation' ? 'awaiting_confirmation' : result.groupsFailed > 0 ? 'failing' : 'ok';
   upsertSearchAttributes([
-    { key: syncStatusKey, value: status },
+    { key: syncStatusKey, value: syncStatusAfter({ needsReconnect: refused, result }) },
     { key: lastSyncTimeKey, value: new Date() },
   ]);
 

@@ -1,0 +1,67 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { clearStagedGroup, recordGroupOutcome, stageEdges } from '../../db/repositories/sync/staging.js';
+import { describeFailure, FailureType } from '../../workflows/failures.js';
+import type { GroupOutcome } from '../../workflows/sync/messages.js';
+import { groupSchema, groupType, GROUP_SELECT } from '../graph/groups.js';
+import { directMembersPage } from '../graph/members.js';
+import { isHiddenMembership } from '../graph/token-roles.js';
+import type { RunContext } from './context.js';
+import { MISSING_GROUP as MISSING } from './decide/group-status.js';
+
+export { MISSING };
+
+export const HIDDEN = `Could not load members. ${describeFailure({ type: FailureType.HiddenMembership, message: '' })}`;
+
+/** How far the read of one group has come: heartbeated, so a retried activity resumes at its page. */
+export interface Cursor {
+  nextLink?: string;
+  pages: number;
+  members: number;
+  requests: number;
+  nested: string[];
+}
+
+export const newCursor = (): Cursor => ({ pages: 0, members: 0, requests: 0, nested: [] });
+
+/** Records a group's outcome in the run and hands it back. */
+export async function recordOutcome(run: RunContext, outcome: GroupOutcome, graphRequests: number, read: { replaced?: boolean; hidden?: boolean } = {}): Promise<GroupOutcome> {
+  await recordGroupOutcome(run.db, run.runId, { ...outcome, ...read }, graphRequests);
+  return outcome;
+}
+
+/**
+ * Reads one group in full: its name and visibility, then its direct members page by page into
+ * the run's staging tables (users with their properties, nested groups as edges). Each page is
+ * written after its request returns. `cursor` lets a retried activity resume at the page it had
+ * reached.
+ */
+export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void): Promise<GroupOutcome> {
+  let group;
+  try {
+    cursor.requests += 1;
+    group = await run.graph(async (client) => groupSchema.parse(await client.api(`/groups/${groupId}`).select(GROUP_SELECT).get()));
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === FailureType.GraphNotFound) return recordOutcome(run, { groupId, status: 'missing', error: MISSING }, cursor.requests);
+    throw error;
+  }
+  if (cursor.pages === 0) await clearStagedGroup(run.db, run.runId, groupId);
+  do {
+    cursor.requests += 1;
+    const page = await run.graph((client) => directMembersPage(client, groupId, cursor.nextLink));
+    await run.stageReadUsers(page.members.flatMap((member) => (member.type === 'user' ? [member.user] : [])));
+    await stageEdges(run.db, run.runId, groupId, page.members.map((member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })), { latest: false });
+    cursor.nested.push(...page.members.flatMap((member) => (member.type === 'group' ? [member.id] : [])));
+    cursor.pages += 1;
+    cursor.members += page.members.length;
+    cursor.nextLink = page.nextLink;
+    onPage(cursor);
+  } while (cursor.nextLink !== undefined);
+  const displayName = group.displayName ?? groupId;
+  const hidden = isHiddenMembership(group.visibility);
+  // Graph withholds hidden memberships from apps without Member.Read.Hidden, silently: an empty
+  // answer then means "cannot see", never "no members".
+  if (hidden && cursor.members === 0 && !(await run.mayReadHidden())) {
+    return recordOutcome(run, { groupId, status: 'failed', displayName, error: HIDDEN, failureType: FailureType.GraphRefused }, cursor.requests, { hidden });
+  }
+  return recordOutcome(run, { groupId, status: 'ok', displayName, groupType: groupType(group), nestedGroupIds: [...new Set(cursor.nested)] }, cursor.requests, { replaced: true, hidden });
+}
