@@ -7,9 +7,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, SampledMember, SampleFlags } from '../db/schema.js';
 import { FailureType } from '../workflows/failures.js';
 import type { PickerGroup } from '../workflows/group-selection/messages.js';
-import { DIRECTORY_SYNC_WORKFLOW, syncStartOptions } from '../lib/sync-launcher.js';
-import { selectionChangedSignal } from '../workflows/sync/messages.js';
-import type { directorySyncWorkflow } from '../workflows/sync/workflow.js';
+import { createSyncLauncher } from '../lib/sync-launcher.js';
 import type { EntraClients } from './graph/clients.js';
 import { firstGroups, groupType, searchGroupsByName, type GraphGroup } from './graph/groups.js';
 import { memberCounts } from './graph/member-counts.js';
@@ -187,11 +185,7 @@ export function createSelectionActivities({ db, entra, temporal }: SelectionDeps
     /** Hands the saved selection to the connection's sync workflow, starting it if needed. */
     async startSync(input: { orgId: string; connectionId: string; tenantId: string; version: number; retryGroupIds: string[] }): Promise<void> {
       const connection = await db.selectFrom('entra_connections').select('tenant_name').where('id', '=', input.connectionId).executeTakeFirst();
-      await temporal.client.workflow.signalWithStart<typeof directorySyncWorkflow, [{ version: number; retryGroupIds: string[] }]>(DIRECTORY_SYNC_WORKFLOW, {
-        ...syncStartOptions({ ...input, tenantName: connection?.tenant_name ?? input.tenantId }, temporal.taskQueue, temporal.sync),
-        signal: selectionChangedSignal,
-        signalArgs: [{ version: input.version, retryGroupIds: input.retryGroupIds }],
-      });
+      await createSyncLauncher(temporal.client, temporal.taskQueue, temporal.sync).selectionSaved({ ...input, tenantName: connection?.tenant_name ?? input.tenantId }, { version: input.version, retryGroupIds: input.retryGroupIds });
     },
   };
 }

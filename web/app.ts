@@ -15,6 +15,10 @@ import { groupsRoutes } from './routes/groups.js';
 import { homeRoutes } from './routes/home.js';
 import { integrationsRoutes } from './routes/integrations.js';
 import { workspaceRoutes } from './routes/workspace.js';
+import { createAccess } from './access.js';
+import { createPaneService } from './services/pane.js';
+import { createSyncLauncher } from '../lib/sync-launcher.js';
+import { syncSettings } from '../lib/config.js';
 import { sessions } from './session.js';
 import { createViews } from './views.js';
 import { securityHeaders } from './security-headers.js';
@@ -89,9 +93,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(session.verifyCsrf);
   app.use(authRoutes({ ...deps, views, session }));
   app.use(homeRoutes({ ...deps, views }));
-  app.use(integrationsRoutes({ ...deps, views }));
-  app.use(groupsRoutes({ ...deps, views }));
-  app.use(workspaceRoutes({ ...deps, views }));
+  const routeDeps = { ...deps, views, access: createAccess(deps.db, views), panes: createPaneService(deps), launcher: createSyncLauncher(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, syncSettings(deps.config)) };
+  app.use(integrationsRoutes(routeDeps));
+  app.use(groupsRoutes(routeDeps));
+  app.use(workspaceRoutes(routeDeps));
 
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));

@@ -1,6 +1,34 @@
-/** The seed's paths, in one place (routes and views link to each other). */
+/** The seed's paths, in one place: routes mount these, and views link with `it.paths`. */
 export const INTEGRATIONS = '/org/settings/integrations';
 export const CALLBACK_PATH = `${INTEGRATIONS}/microsoft-entra/callback`;
+export const CONNECT = `${INTEGRATIONS}/microsoft-entra/connect`;
 export const GROUPS = `${INTEGRATIONS}/microsoft-entra/groups`;
 export const PREVIEW = `${INTEGRATIONS}/microsoft-entra/preview`;
 export const CONNECTION = `${INTEGRATIONS}/connections/:connectionId`;
+export const ONBOARDING_STATUS = `${INTEGRATIONS}/onboarding/:workflowId/status`;
+export const SWITCH_ORG = '/org/switch';
+
+const connectionBase = (connectionId: string) => `${INTEGRATIONS}/connections/${encodeURIComponent(connectionId)}`;
+const withQuery = (path: string, query: Record<string, string>) => `${path}?${new URLSearchParams(query).toString()}`;
+
+/** Links as views and redirects write them. */
+export const paths = {
+  integrations: INTEGRATIONS,
+  connect: CONNECT,
+  switchOrg: SWITCH_ORG,
+  groups: GROUPS,
+  groupSearch: `${GROUPS}/search`,
+  groupsPreview: `${GROUPS}/preview`,
+  save: `${PREVIEW}/save`,
+  /** The Integrations page with this connection's pane open (a plain page: it works without JavaScript). */
+  pane: (connectionId: string, tab: 'groups' | 'users' = 'groups', users: { q?: string; afterName?: string; afterId?: string } = {}) =>
+    withQuery(INTEGRATIONS, { expand: connectionId, ...(tab === 'users' ? { tab } : {}), ...Object.fromEntries(Object.entries(users).filter(([, value]) => value !== undefined)) }),
+  paneRegion: (connectionId: string) => `${connectionBase(connectionId)}/pane`,
+  syncStatus: (connectionId: string) => `${connectionBase(connectionId)}/sync-status`,
+  users: (connectionId: string) => `${connectionBase(connectionId)}/users`,
+  connectionAction: (connectionId: string, action: 'sync-now' | 'confirm-removals' | 'disconnect') => `${connectionBase(connectionId)}/${action}`,
+  picker: (connectionId: string) => withQuery(GROUPS, { connection: connectionId }),
+  preview: (connectionId: string) => withQuery(PREVIEW, { connection: connectionId }),
+  onboarding: (workflowId: string) => withQuery(INTEGRATIONS, { onboarding: workflowId }),
+  onboardingStatus: (workflowId: string) => `${INTEGRATIONS}/onboarding/${encodeURIComponent(workflowId)}/status`,
+};

@@ -1,4 +1,5 @@
 import { Eta } from 'eta';
+import { paths } from './paths.js';
 
 export type Views = ReturnType<typeof createViews>;
 
@@ -13,8 +14,8 @@ export function createViews(dir: string) {
   const eta = new Eta({ views: dir, autoEscape: true, cache: process.env.NODE_ENV !== 'development' });
   return {
     render(template: string, data: Record<string, unknown> = {}): string {
-      // Every template gets the same formatting helpers.
-      return eta.render(template, { formatNumber, count, ...data });
+      // Every template gets the same formatting helpers and the app's paths.
+      return eta.render(template, { formatNumber, count, paths, ...data });
     },
   };
 }

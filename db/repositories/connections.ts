@@ -63,3 +63,6 @@ export function findConnection(db: Executor, orgId: string, connectionId: string
     .where('id', '=', connectionId)
     .executeTakeFirst();
 }
+
+/** A connection as the routes and services pass it around. */
+export type Connection = NonNullable<Awaited<ReturnType<typeof findConnection>>>;

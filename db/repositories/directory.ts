@@ -5,6 +5,11 @@ type Db = Kysely<Database>;
 
 export const USERS_PAGE = 50;
 
+/** The connection's latest sync run, finished or not. */
+export function latestRun(db: Db, connectionId: string) {
+  return db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+}
+
 /** The workspace pane's numbers and lists for one connection. */
 export async function paneSummary(db: Db, connectionId: string) {
   const [groups, users, domains, lastRun, samples] = await Promise.all([
@@ -18,7 +23,7 @@ export async function paneSummary(db: Db, connectionId: string) {
       .execute(),
     db.selectFrom('entra_connections').select(['user_count', 'guest_count', 'disabled_count', 'shared_mailbox_count']).where('id', '=', connectionId).executeTakeFirstOrThrow(),
     db.selectFrom('directory_domains').select(['email_domain', 'users']).where('connection_id', '=', connectionId).orderBy('users', 'desc').orderBy('email_domain').execute(),
-    db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(1).executeTakeFirst(),
+    latestRun(db, connectionId),
     // Three members of each group, for the Groups tab: a few index lookups per group.
     sql<{ group_id: string; display_name: string | null }>`
       select g.group_id, s.display_name from synced_groups g

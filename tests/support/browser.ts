@@ -20,9 +20,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screenshotsDir, `${name}.png`), fullPage: true });
 }
 
-/** A new browser context signed in through the sign-in form; returns its page. */
-export async function signedInPage(browser: Browser, appUrl: string, email: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/** A new browser context signed in through the sign-in form (with JavaScript off, if asked); returns its page. */
+export async function signedInPage(browser: Browser, appUrl: string, email: string, { javaScript = true } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: javaScript });
   const page = await context.newPage();
   await page.goto(`${appUrl}/sign-in`);
   await page.getByLabel('Email').fill(email);

@@ -98,7 +98,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'GET /sign-in': { query: ['next'] },
     'POST /sign-in': { form: ['email', 'password'] },
     'POST /sign-out': { changes: true },
-    'GET /org/settings/integrations': { query: ['expand', 'onboarding', 'org'] },
+    'GET /org/settings/integrations': { query: ['expand', 'onboarding', 'org', 'tab', 'q', 'afterName', 'afterId'] },
     'POST /org/settings/integrations/microsoft-entra/connect': { changes: true },
     'GET /org/settings/integrations/microsoft-entra/callback': { query: ['state', 'code', 'session_state', 'admin_consent', 'tenant', 'scope', 'error', 'error_description', 'error_uri'] },
     'GET /org/settings/integrations/onboarding/:workflowId/status': { path: true },
@@ -111,6 +111,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'POST /org/settings/integrations/microsoft-entra/preview/save': { form: ['connection', 'saveId'] },
     'GET /org/settings/integrations/connections/:connectionId/pane': { path: true, query: ['tab', 'q'] },
     'GET /org/settings/integrations/connections/:connectionId/users': { path: true, query: ['q', 'afterName', 'afterId', 'tab'] },
+    'GET /org/settings/integrations/connections/:connectionId/sync-status': { path: true, query: ['tab', 'polling'] },
     'POST /org/settings/integrations/connections/:connectionId/sync-now': { path: true, changes: true },
     'POST /org/settings/integrations/connections/:connectionId/confirm-removals': { path: true, changes: true },
     'POST /org/settings/integrations/connections/:connectionId/disconnect': { path: true, changes: true },
@@ -198,6 +199,10 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     // Their own pages never show Acme's rows either.
     const own = await outsider.request(`/org/settings/integrations/connections/${globexConnection}/users?q=Secret`);
     if (/Acme Secret/.test(own.text)) leaks.push('own users list showed Acme users');
+    // The plain-page pane (no JavaScript) takes the connection from the query too.
+    const plain = await outsider.request(`/org/settings/integrations?expand=${acmeConnection}&tab=users&q=Secret`);
+    cases += 1;
+    if (/Acme Secret|Acme Directory/.test(plain.text)) leaks.push('the plain-page pane showed Acme users');
     expect(leaks).toEqual([]);
     expect(await snapshot()).toEqual(before);
     faultFigure('cross-org access', { cases, allowedOrLeaked: leaks.length });

@@ -100,7 +100,7 @@ describe('Integrations over HTTP: sign-in, access, Connect and the consent callb
     const acmeConnection = await upsertConnection(database.db, { orgId: acme!.id, tenantId: '11111111-2222-4333-8444-555555555555', tenantName: 'Acme Tenant', verifiedDomains: [] });
     expect((await outsider.request(`/org/settings/integrations/connections/${acmeConnection}/pane`)).status).toBe(404);
     const admin = await signedIn(people.admin.email);
-    const pane = await admin.request(`/org/settings/integrations/connections/${acmeConnection}/pane?org=${people.acme}`);
+    const pane = await admin.request(`/org/settings/integrations/connections/${acmeConnection}/pane?org=${people.acme}`, { headers: { 'HX-Request': 'true' } });
     expect(pane.status).toBe(200);
     expect(pane.text).toContain('Manage groups');
     await database.db.deleteFrom('entra_connections').execute();

@@ -74,10 +74,10 @@
     button.setAttribute('aria-disabled', 'true');
   });
 
-  // Enter in the search box searches; it must not submit the picker (Continue to preview).
+  // Enter in the search box searches here, in place (without JavaScript it submits the search form).
   document.addEventListener('keydown', (event) => {
     const input = event.target;
-    if (event.key !== 'Enter' || !(input instanceof HTMLInputElement) || input.name !== 'q' || input.form?.id !== 'picker-form') return;
+    if (event.key !== 'Enter' || !(input instanceof HTMLInputElement) || input.name !== 'q' || input.form?.id !== 'group-search') return;
     event.preventDefault();
     input.dispatchEvent(new Event('search', { bubbles: true }));
   });

@@ -13,22 +13,18 @@ import {
   onboardingStatusQuery,
   signedInUpdate,
   onboardingWorkflowId,
-  type OnboardingFailure,
+  ONBOARDING_WORKFLOW,
 } from '../../workflows/onboarding/messages.js';
 import type { onboardingWorkflow } from '../../workflows/onboarding/workflow.js';
-import type { AppDeps } from '../app.js';
 import { seeOther } from '../responses.js';
-import { hashToken, requireOrgAdmin, requireSignedIn } from '../session.js';
-import { workspace } from './workspace.js';
-import { CALLBACK_PATH, INTEGRATIONS } from '../paths.js';
-import type { Views } from '../views.js';
+import { hashToken, requireSignedIn } from '../session.js';
+import { CALLBACK_PATH, CONNECT, INTEGRATIONS, ONBOARDING_STATUS, paths } from '../paths.js';
+import { CONSENT_HINT, explain, firstLine } from '../services/consent-messages.js';
+import { paneQuery } from '../services/pane.js';
+import type { RouteDeps } from './deps.js';
 
 /** How long the admin has on Microsoft's consent screen; the state and the workflow both give up then. */
 export const CONSENT_WINDOW_MS = 30 * 60 * 1000;
-
-// The seed's advice when consent fails.
-const CONSENT_HINT =
-  "The most common cause is clicking Connect with an account that can't grant tenant-wide consent. Pull in your identity admin and try again.";
 
 // MSAL's PKCE generator: a 32-byte verifier and its S256 challenge.
 const pkce = new CryptoProvider();
@@ -45,34 +41,29 @@ const callbackQuery = z.object({
   error_uri: z.string().max(2000).optional(),
 });
 
-export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
-  const { db, temporal, views, config, entra } = deps;
+export function integrationsRoutes({ db, temporal, views, config, entra, access, panes }: RouteDeps): Router {
   const router = Router();
-  const deny = (res: Response, status: 403 | 404, message: string) =>
-    res.status(status).send(views.render('error', { ...res.locals, title: status === 403 ? 'Admins only' : 'Not found', message }));
-  const admin = [requireSignedIn, requireOrgAdmin(db, deny)];
+  const { admin, deny } = access;
   const redirectUri = `${config.PUBLIC_URL}${CALLBACK_PATH}`;
-  const panes = workspace(deps);
 
-  const pageData = async (res: Response, extra: Record<string, unknown> = {}) => {
-    const org = res.locals.org!;
-    const connections = await listConnections(db, org.id);
-    return { ...res.locals, title: 'Integrations', section: 'integrations', connections, entra, ...extra };
-  };
-
+  // The page, with one connection's pane open when `expand` names it (and, without JavaScript,
+  // the pane's tab, All users search and page from the query).
   router.get(INTEGRATIONS, ...admin, async (req, res) => {
+    const org = res.locals.org!;
     const flash = await takeFlash(db, res.locals.session!.idHash);
     const onboarding = typeof req.query.onboarding === 'string' && ownsWorkflow(res, req.query.onboarding) ? req.query.onboarding : undefined;
     const expand = typeof req.query.expand === 'string' && z.uuid().safeParse(req.query.expand).success ? req.query.expand : undefined;
-    const expanded = expand === undefined ? undefined : await findConnection(db, res.locals.org!.id, expand);
-    const pane = expanded ? await panes.pane(expanded) : undefined;
-    res.send(views.render('integrations', await pageData(res, { flash, onboarding, expand, pane })));
+    const expanded = expand === undefined ? undefined : await findConnection(db, org.id, expand);
+    const query = paneQuery.safeParse(req.query);
+    const pane = expanded ? await panes.pane(expanded, query.success ? query.data : {}) : undefined;
+    const connections = await listConnections(db, org.id);
+    res.send(views.render('integrations', { ...res.locals, title: 'Integrations', section: 'integrations', connections, entra, flash, onboarding, expand, pane }));
   });
 
-  router.post(`${INTEGRATIONS}/microsoft-entra/connect`, ...admin, async (req, res) => {
+  router.post(CONNECT, ...admin, async (req, res) => {
     const org = res.locals.org!;
     const workflowId = onboardingWorkflowId(org.id, randomBytes(8).toString('hex'));
-    await temporal.workflow.start<typeof onboardingWorkflow>('onboardingWorkflow', {
+    await temporal.workflow.start<typeof onboardingWorkflow>(ONBOARDING_WORKFLOW, {
       workflowId,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [{ orgId: org.id, accountId: res.locals.session!.accountId, consentTimeoutMs: CONSENT_WINDOW_MS }],
@@ -117,7 +108,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
     const handle = temporal.workflow.getHandle<typeof onboardingWorkflow>(request.workflow_id);
     const notConnected = async (explanation: { message: string; hint?: string }) => {
       await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', ...explanation });
-      res.redirect(303, INTEGRATIONS);
+      res.redirect(303, paths.integrations);
     };
     const microsoftError = answer.error === undefined ? undefined : { error: answer.error, description: answer.error_description ?? answer.error };
     try {
@@ -146,7 +137,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
         // The workflow compares the tenant with the proven one too; a mismatch ends the run.
         await handle.signal(consentAnsweredSignal, { tenantId: answer.tenant });
         if (answer.tenant.toLowerCase() !== request.proven_tenant_id) return notConnected(explain({ type: FailureType.TenantMismatch, message: '' }));
-        return res.redirect(303, `${INTEGRATIONS}?onboarding=${encodeURIComponent(request.workflow_id)}`);
+        return res.redirect(303, paths.onboarding(request.workflow_id));
       }
       const refused = microsoftError ?? { error: 'invalid_response', description: 'Microsoft sent no tenant and no error.' };
       await handle.signal(consentAnsweredSignal, refused);
@@ -160,7 +151,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
   });
 
   // Polled by the page while the onboarding workflow verifies the tenant.
-  router.get(`${INTEGRATIONS}/onboarding/:workflowId/status`, ...admin, async (req, res) => {
+  router.get(ONBOARDING_STATUS, ...admin, async (req, res) => {
     const workflowId = String(req.params.workflowId);
     if (!ownsWorkflow(res, workflowId)) return deny(res, 404, 'There is nothing at this address.');
     const status = await temporal.workflow.getHandle(workflowId).query(onboardingStatusQuery);
@@ -171,7 +162,7 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
       } else {
         await setFlash(db, session.idHash, { kind: 'error', title: 'Microsoft Entra was not connected', ...explain(status.failure!) });
       }
-      const target = status.stage === 'connected' ? `${INTEGRATIONS}?expand=${status.connectionId}` : INTEGRATIONS;
+      const target = status.stage === 'connected' ? paths.pane(status.connectionId!) : paths.integrations;
       seeOther(req, res, target);
       return;
     }
@@ -184,36 +175,4 @@ export function integrationsRoutes(deps: AppDeps & { views: Views }): Router {
 /** Workflow ids embed the org (onboarding-{orgId}-…): another org's run is never found. */
 function ownsWorkflow(res: Response, workflowId: string): boolean {
   return workflowId.startsWith(onboardingWorkflowId(res.locals.org!.id, '')) && /^[\w-]{1,200}$/.test(workflowId);
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0]!.slice(0, 500);
-}
-
-function explain(failure: OnboardingFailure): { message: string; hint?: string } {
-  switch (failure.type) {
-    case FailureType.ConsentDenied:
-      return { message: firstLine(failure.detail ?? failure.message), hint: CONSENT_HINT };
-    case FailureType.SignInRefused:
-      return { message: `Microsoft did not complete the sign-in${failure.detail ? ` (${firstLine(failure.detail)})` : ''}.`, hint: CONSENT_HINT };
-    case FailureType.NotTenantAdmin:
-      return {
-        message: `${failure.detail ?? 'The account you signed in with'} is not an administrator who can grant tenant-wide consent (Global Administrator, Privileged Role Administrator, Cloud Application Administrator or Application Administrator).`,
-        hint: CONSENT_HINT,
-      };
-    case FailureType.RolesClaimMissing:
-      return { message: "Microsoft's sign-in did not say which directory roles you hold, so Hook cannot check that you may grant consent.", hint: "Hook's app registration must send directory roles (see the README); tell Hook's operators." };
-    case FailureType.IdTokenInvalid:
-      return { message: "Microsoft's sign-in answer could not be verified, so nothing was connected.", hint: 'Click Connect to try again.' };
-    case FailureType.TenantMismatch:
-      return { message: 'The consent came back for a different tenant than the one you signed in to, so nothing was connected.', hint: CONSENT_HINT };
-    case FailureType.ConsentTimedOut:
-      return { message: 'Microsoft did not send the consent answer in time.', hint: 'Click Connect again when your identity admin is ready to approve.' };
-    case FailureType.TokenRefused:
-      return { message: `Microsoft refused Hook's sign-in for your tenant${failure.detail ? ` (${failure.detail})` : ''}.`, hint: CONSENT_HINT };
-    case FailureType.GraphRefused:
-      return { message: 'Microsoft Graph refused to let Hook read your directory.', hint: 'Check that the admin approved every permission Hook requests, then try again.' };
-    default:
-      return { message: 'Hook could not reach Microsoft Entra. Try again in a few minutes.' };
-  }
 }

@@ -1,5 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
+/** The workflow's type name, as clients start it (the exported function's name). */
+export const GROUP_SELECTION_WORKFLOW = 'groupSelectionWorkflow';
+
 /** One selection run per connection at a time: every admin editing it shares this run. */
 export const groupSelectionWorkflowId = (connectionId: string) => `group-selection-${connectionId}`;
 

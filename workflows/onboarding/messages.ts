@@ -1,6 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FailureType } from '../failures.js';
 
+/** The workflow's type name, as clients start it (the exported function's name). */
+export const ONBOARDING_WORKFLOW = 'onboardingWorkflow';
+
 /** Onboarding: one run per Connect click (later also per "Manage groups"). */
 export const onboardingWorkflowId = (orgId: string, attemptId: string) => `onboarding-${orgId}-${attemptId}`;
 

@@ -1,6 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FailureType } from '../failures.js';
 
+/** The workflow's type name, as clients start it (the exported function's name). */
+export const DIRECTORY_SYNC_WORKFLOW = 'directorySyncWorkflow';
+
 /** One long-running sync workflow per connection, with a stable, readable id. */
 export const directorySyncWorkflowId = (connectionId: string) => `directory-sync-${connectionId}`;
 

@@ -2,18 +2,7 @@
  * What the Groups tab shows for each synced group after a commit: its name, type, count, when
  * it last synced and why not. Pure over the run's rows; db/repositories/sync/commit writes it.
  */
-
-export interface GroupStatusUpdate {
-  groupId: string;
-  /** null: keep the stored value. */
-  name: string | null;
-  type: string | null;
-  count: number | null;
-  /** Synced this run: the time is stamped and the error cleared. */
-  ok: boolean;
-  error: string | null;
-  missing: boolean;
-}
+import type { GroupStatusRow } from '../../../db/repositories/sync/commit/group-status.js';
 
 export interface RunOutcome {
   group_id: string;
@@ -36,7 +25,7 @@ export function groupStatusUpdates(input: {
   knownNames: Map<string, string | null>;
   /** Member counts of the groups whose memberships this run recomputed. */
   counts: Map<string, number>;
-}): GroupStatusUpdate[] {
+}): GroupStatusRow[] {
   const { outcomes, tree, held, missingSynced, fresh, knownNames, counts } = input;
   return input.syncedIds.map((groupId) => {
     const outcome = outcomes.get(groupId);

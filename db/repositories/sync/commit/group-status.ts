@@ -3,11 +3,14 @@ import type { Database } from '../../../schema.js';
 
 type Db = Kysely<Database>;
 
+/** One synced group's row on the Groups tab after a commit. */
 export interface GroupStatusRow {
   groupId: string;
+  /** null: keep the stored value. */
   name: string | null;
   type: string | null;
   count: number | null;
+  /** Synced this run: the time is stamped and the error cleared. */
   ok: boolean;
   error: string | null;
   missing: boolean;
