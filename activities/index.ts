@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js';
 import type { EntraClients } from './graph/clients.js';
 import { createOnboardingActivities } from './onboarding.js';
-import { createSelectionActivities, type SelectionDeps } from './selection.js';
+import { createSelectionActivities, type SelectionDeps } from './selection/index.js';
 import { createSignInActivities } from './sign-in.js';
 import { createSyncActivities } from './sync/index.js';
 

@@ -12,6 +12,14 @@ export interface CreateWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (production); without it the workflows are bundled from sources at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Tests fail a workflow on non-determinism instead of letting its task retry for ever, so a
+   * change to a workflow's commands that is not behind `patched()` breaks the run at once.
+   * Production keeps the default: a stuck task waits for a fixed deploy, nothing is lost. Such
+   * workers also keep no workflow in cache, so every task replays its history from the start:
+   * a workflow that would not replay fails in the test that runs it.
+   */
+  failOnNondeterminism?: boolean;
 }
 
 /** One worker, one task queue: it hosts every workflow and activity of the product. */
@@ -22,6 +30,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     ...(options.workflowBundle === undefined ? { workflowsPath } : { workflowBundle: options.workflowBundle }),
     activities: createActivities(options.deps),
+    ...(options.failOnNondeterminism ? { workflowFailureErrorTypes: { '*': ['NondeterminismError'] }, maxCachedWorkflows: 0 } : {}),
     // Let in-flight activities finish (they are idempotent, but a clean stop is cheaper).
     shutdownGraceTime: '10s',
     shutdownForceTime: '30s',

@@ -59,6 +59,7 @@ export function createTestWorker(options: {
   clock?: () => Date;
 }) {
   return createWorker({
+    failOnNondeterminism: true,
     connection: options.nativeConnection,
     namespace: 'default',
     taskQueue: options.taskQueue,

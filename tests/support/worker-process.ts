@@ -19,6 +19,7 @@ const db = createDb(env('DATABASE_URL'));
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
 const client = new Client({ connection: await Connection.connect({ address: env('TEMPORAL_ADDRESS') }) });
 const worker = await createWorker({
+  failOnNondeterminism: true,
   connection,
   namespace: 'default',
   taskQueue: env('TASK_QUEUE'),

@@ -7,7 +7,7 @@ import {
   sleep,
   uuid4,
 } from '@temporalio/workflow';
-import type { createSelectionActivities } from '../../activities/selection.js';
+import type { createSelectionActivities } from '../../activities/selection/index.js';
 import { describeFailure, failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
 import {
   MAX_SELECTION,

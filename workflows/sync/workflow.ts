@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   condition,
   makeContinueAsNewFunc,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -11,8 +10,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { groupSelectionWorkflowId } from '../group-selection/messages.js';
-import type { createSyncActivities } from '../../activities/sync/index.js';
-import { failureOf, FailureType, NON_RETRYABLE } from '../failures.js';
+import { FailureType } from '../failures.js';
+import { DEFAULT_FULL_RECONCILE_MS, DEFAULT_INTERVAL_MS, readActivities, REFUSALS, stepActivities, stepFailure } from './activities.js';
+import { readInFull } from './read-in-full.js';
 import { syncStatusAfter } from './status.js';
 import { connectionIdKey, lastSyncTimeKey, orgIdKey, syncStatusKey, tenantIdKey } from '../search-attributes.js';
 import {
@@ -29,41 +29,6 @@ import {
   type GroupOutcome,
   type SyncTrigger,
 } from './messages.js';
-
-type Activities = ReturnType<typeof createSyncActivities>;
-
-const DEFAULT_INTERVAL_MS = 5 * 60 * 1000;
-const DEFAULT_FULL_RECONCILE_MS = 24 * 60 * 60 * 1000;
-// Groups are read twenty to an activity, four activities at a time (each reads three at once):
-// a 1,000-group cycle is 50 activities, not 1,000, and its history stays a few hundred events.
-const GROUPS_PER_BATCH = 20;
-const BATCHES_IN_FLIGHT = 4;
-
-// A read is retried with backoff; past its attempts a group keeps its last known members until
-// the next cycle. Refusals a retry cannot fix are not retried. The heartbeat timeout is how fast
-// a dead worker's read moves to another worker.
-const readActivities = (heartbeatTimeoutMs: number) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: heartbeatTimeoutMs,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-  });
-// Opening, probing and committing retry until they succeed; they heartbeat too, so a worker that
-// dies in the middle of a commit hands it over within the heartbeat timeout, not minutes later.
-const stepActivities = (heartbeatTimeoutMs: number) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: heartbeatTimeoutMs,
-    retry: { maximumInterval: '1 minute' },
-  });
-
-const REFUSALS: string[] = [FailureType.TokenRefused, FailureType.GraphRefused];
-
-/** A failed step as the cycle records it: the message and the named type (workflows/failures.ts). */
-function stepFailure(error: unknown): { message: string; failureType?: FailureType } {
-  const failure = failureOf(error);
-  return { message: failure.message, failureType: failure.type };
-}
 
 /**
  * The connection's sync, for years: a cycle on the interval, on "Sync now", on a selection
@@ -145,51 +110,6 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
     ]);
   }
 
-  /**
-   * Reads every synced group in full, and every group nested in them, in batches; groups that
-   * failed before go first. A group that fails past its retries is noted and skipped.
-   */
-  async function readInFull(runId: string, trigger: SyncTrigger): Promise<GroupOutcome[]> {
-    const groupIds = await beginSyncRun(input.connectionId, runId, input.tenantId, trigger);
-    const retryFirst = new Set(state.retryGroupIds);
-    const queue = [...groupIds.filter((id) => retryFirst.has(id)), ...groupIds.filter((id) => !retryFirst.has(id))];
-    const seen = new Set(queue);
-    const outcomes: GroupOutcome[] = [];
-    const enqueue = (groupIds: string[]) => {
-      for (const groupId of groupIds) {
-        if (seen.has(groupId)) continue;
-        seen.add(groupId);
-        queue.push(groupId);
-      }
-    };
-    let reading = 0;
-    const readNext = async (): Promise<void> => {
-      for (;;) {
-        await condition(() => queue.length > 0 || reading === 0);
-        const batch = queue.splice(0, GROUPS_PER_BATCH);
-        if (batch.length === 0) return;
-        reading += 1;
-        try {
-          for (const outcome of await syncGroups(input.connectionId, runId, input.tenantId, batch)) {
-            outcomes.push(outcome);
-            enqueue(outcome.nestedGroupIds ?? []);
-          }
-        } catch (error) {
-          // Past its retries: the groups it could not read are noted; the others were read, and
-          // the groups nested in them are still to read.
-          const failure = stepFailure(error);
-          const { failed, nested } = await recordBatchFailure(runId, batch, failure.message);
-          for (const groupId of failed) outcomes.push({ groupId, status: 'failed', error: failure.message, failureType: failure.failureType });
-          enqueue(nested);
-        } finally {
-          reading -= 1;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, readNext));
-    return outcomes;
-  }
-
   // Wait for a reason to run: a request, or the interval (not while consent is missing).
   if (state.needsReconnect) await condition(() => state.pending !== null || disconnected);
   else await condition(() => state.pending !== null || disconnected, interval);
@@ -216,7 +136,7 @@ export async function directorySyncWorkflow(input: DirectorySyncInput, carried?:
   }
   if (kind === 'full') {
     upsertSearchAttributes([{ key: syncStatusKey, value: 'running' }]);
-    outcomes = await readInFull(runId, trigger);
+    outcomes = await readInFull({ beginSyncRun, syncGroups, recordBatchFailure }, input, { runId, trigger, retryGroupIds: state.retryGroupIds });
   }
 
   // Reads refused: either the tenant took Hook's access away (consent revoked, permissions
