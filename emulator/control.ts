@@ -35,7 +35,7 @@ const consent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('set-permissions'), appId: z.string(), appRoles: z.array(z.enum(GRAPH_APP_ROLES)) }),
 ]);
 const settings = z
-  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']) })
+  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']), usersCanConsent: z.boolean(), deltaMembersPerObject: z.number().int().min(1) })
   .partial()
   .strict();
 const faults = z
@@ -114,8 +114,17 @@ export function controlRoutes(state: EmulatorState): Router {
   router.patch('/tenants/:tenant/users/:user', (req, res) => {
     res.json(tenant(req).updateUser(req.params.user, onlyNamed(patchUser.parse(req.body), req.body)));
   });
+  // To the recycle bin; `?permanently=true` deletes for good.
   router.delete('/tenants/:tenant/users/:user', (req, res) => {
-    tenant(req).deleteUser(req.params.user);
+    tenant(req).deleteUser(req.params.user, { permanently: req.query.permanently === 'true' });
+    res.status(204).end();
+  });
+  router.post('/tenants/:tenant/deleted-users/:user/restore', (req, res) => {
+    tenant(req).restoreUser(req.params.user);
+    res.status(204).end();
+  });
+  router.delete('/tenants/:tenant/deleted-users/:user', (req, res) => {
+    tenant(req).purgeUser(req.params.user);
     res.status(204).end();
   });
   router.post('/tenants/:tenant/consent', (req, res) => {

@@ -13,7 +13,8 @@ export interface Change {
   at: string;
   objectType: 'user' | 'group';
   id: string;
-  change: 'created' | 'updated' | 'deleted' | 'membersAdded' | 'membersRemoved';
+  /** `softDeleted`: in the recycle bin, restorable (delta `@removed` reason `changed`); `deleted`: gone for good. */
+  change: 'created' | 'updated' | 'deleted' | 'softDeleted' | 'restored' | 'membersAdded' | 'membersRemoved';
   memberIds?: string[];
 }
 
@@ -24,6 +25,12 @@ export class TenantDirectory {
   readonly devices = new Map<string, Device>();
   readonly orgContacts = new Map<string, OrgContact>();
   readonly changes: Change[] = [];
+  /**
+   * Users in the recycle bin ("deleted items"), with when they went there. They keep their group
+   * memberships, which no read shows while they are deleted and which come back with a restore;
+   * after 30 days (or a purge) they are deleted for good.
+   */
+  readonly deletedUsers = new Map<string, { user: User; deletedAt: number }>();
   private groupsByName: Group[] | undefined;
   /** What deleted objects were, so a delta can still name the type of a removed member. */
   private readonly deletedKinds = new Map<string, 'user' | 'group'>();
@@ -160,16 +167,62 @@ export class TenantDirectory {
     return user;
   }
 
-  deleteUser(userId: string): void {
-    if (!this.users.delete(userId)) throw new NotFound(`no user ${userId}`);
+  /**
+   * Deleting a user puts it in the recycle bin, as Entra does; `permanently` (or a purge, or 30
+   * days) deletes it for good: only then does it leave its groups.
+   */
+  deleteUser(userId: string, { permanently = false } = {}): void {
+    const user = this.users.get(userId);
+    if (!user) {
+      if (permanently && this.deletedUsers.has(userId)) return this.purgeUser(userId);
+      throw new NotFound(`no user ${userId}`);
+    }
+    this.users.delete(userId);
     this.deletedKinds.set(userId, 'user');
+    this.membershipChanged();
+    if (!permanently) {
+      this.deletedUsers.set(userId, { user, deletedAt: Date.now() });
+      this.record('user', userId, 'softDeleted');
+      return;
+    }
+    this.leaveGroups(userId);
+    this.record('user', userId, 'deleted');
+  }
+
+  /** Brings a user back from the recycle bin with its memberships. */
+  restoreUser(userId: string): void {
+    const deleted = this.deletedUsers.get(userId);
+    if (!deleted) throw new NotFound(`no deleted user ${userId}`);
+    this.deletedUsers.delete(userId);
+    this.users.set(userId, deleted.user);
+    this.membershipChanged();
+    this.record('user', userId, 'restored');
+  }
+
+  /** Deletes a user in the recycle bin for good. */
+  purgeUser(userId: string): void {
+    if (!this.deletedUsers.delete(userId)) throw new NotFound(`no deleted user ${userId}`);
+    this.leaveGroups(userId);
+    this.record('user', userId, 'deleted');
+  }
+
+  /** Users 30 days in the recycle bin are deleted for good (Entra's retention). */
+  purgeExpired(now = Date.now()): void {
+    for (const [userId, { deletedAt }] of this.deletedUsers) if (now - deletedAt >= RECYCLE_BIN_MS) this.purgeUser(userId);
+  }
+
+  private leaveGroups(userId: string): void {
     for (const group of this.groups.values()) {
       if (!group.members.includes(userId)) continue;
       group.members = group.members.filter((id) => id !== userId);
       this.record('group', group.id, 'membersRemoved', [userId]);
     }
     this.membershipChanged();
-    this.record('user', userId, 'deleted');
+  }
+
+  /** The groups an object is a direct member of (`/users/{id}/memberOf`). */
+  groupsOf(objectId: string): Group[] {
+    return this.sortedGroups().filter((group) => group.members.includes(objectId));
   }
 
   servicePrincipal(appId: string) {
@@ -216,6 +269,9 @@ export class TenantDirectory {
     this.changes.push({ seq: ++this.seq, at: new Date().toISOString(), objectType, id, change, memberIds });
   }
 }
+
+/** How long Entra keeps a deleted user restorable. */
+const RECYCLE_BIN_MS = 30 * 24 * 60 * 60 * 1000;
 
 export class NotFound extends Error {
   override name = 'NotFound';

@@ -118,8 +118,14 @@ export const tenantSchema = z.object({
       hiddenMembership: z.enum(['silent', 'forbidden']).default('silent'),
       /** false: users may not consent to apps themselves ("Do not allow user consent"); only admins can. */
       usersCanConsent: z.boolean().default(true),
+      /**
+       * How many `members@delta` one group object carries before the group is split into several
+       * objects across pages. Microsoft states no number; a report of a 9,993-member group listed
+       * 20 times (msgraph-sdk-dotnet#574) puts it near 500.
+       */
+      deltaMembersPerObject: z.number().int().min(1).default(500),
     })
-    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true }),
+    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true, deltaMembersPerObject: 500 }),
   /** Consent state: an app is installed in the tenant when it has a service principal here. */
   servicePrincipals: z.array(servicePrincipalSchema).default([]),
   users: z.array(userSchema).default([]),

@@ -22,3 +22,12 @@ export async function directMembersPage(graph: Client, groupId: string, nextLink
   const page = memberPageSchema.parse(await request.get());
   return { members: page.value.map(asMember).filter((member) => member !== undefined), nextLink: page['@odata.nextLink'] };
 }
+
+const memberOfPageSchema = z.object({ value: z.array(z.object({ '@odata.type': z.string().optional(), id: z.string() })), '@odata.nextLink': z.string().optional() });
+
+/** One page of the groups a user is a direct member of (`/users/{id}/memberOf`), from the start or a nextLink. */
+export async function memberOfPage(graph: Client, userId: string, nextLink: string | undefined): Promise<{ groupIds: string[]; nextLink?: string }> {
+  const request = nextLink ? graph.api(nextLink) : graph.api(`/users/${userId}/memberOf`).select('id').top(999);
+  const page = memberOfPageSchema.parse(await request.get());
+  return { groupIds: page.value.filter((item) => (item['@odata.type'] ?? '').toLowerCase() === '#microsoft.graph.group').map((item) => item.id), nextLink: page['@odata.nextLink'] };
+}

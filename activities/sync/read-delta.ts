@@ -1,10 +1,11 @@
 import { heartbeat } from '@temporalio/activity';
 import { connectionDeltaLinks, deleteRun, deltaScope, openRun, setRunDeltaLinks, type DeltaLinks } from '../../db/repositories/sync/runs.js';
-import { clearStagedRun, groupsStagingMembers, membersWithoutProperties, stageEdges, stageUsers, type StagedEdge } from '../../db/repositories/sync/staging.js';
+import { clearStagedRun, groupsStagingMembers, membersWithoutProperties, stagedUsersHookRemoved, stageEdges, stageUsers, type StagedEdge } from '../../db/repositories/sync/staging.js';
 import { FailureType } from '../../workflows/failures.js';
 import type { DeltaReadResult } from '../../workflows/sync/messages.js';
 import { usersById } from '../graph/batch.js';
 import { DeltaExpired, followDelta, groupDeltaSchema, userDeltaSchema } from '../graph/delta.js';
+import { memberOfPage } from '../graph/members.js';
 import { keepHeartbeating } from '../heartbeat.js';
 import { countThrottled, toStagedUser, type createRunContexts, type RunContext, type SyncDeps } from './context.js';
 import { HIDDEN, MISSING, newCursor, readGroup, recordOutcome } from './read-group.js';
@@ -42,6 +43,19 @@ async function readChanges(run: RunContext, connectionId: string, links: DeltaLi
     await stageUsers(db, runId, users.filter((user) => user['@removed']).map(toStagedUser), { deleted: true });
     heartbeat({ phase: 'users', requests: tally.requests });
   }, requested);
+
+  // Users restored from Entra's recycle bin come back in the users round, but their memberships
+  // never left Entra, so no group round reports them: their direct groups are read, by user.
+  for (const userId of await stagedUsersHookRemoved(db, connectionId, runId)) {
+    let next: string | undefined;
+    do {
+      requested();
+      const link = next;
+      const page = await run.graph((client) => memberOfPage(client, userId, link));
+      for (const groupId of page.groupIds.filter((id) => closure.has(id))) await stageEdges(db, runId, groupId, [{ id: userId, type: 'user', removed: false }]);
+      next = page.nextLink;
+    } while (next !== undefined);
+  }
 
   // Groups to read in full: never read, failed last time, or nested by a change below.
   const toRead = new Set([...scope.synced.filter((id) => !scope.readBefore.has(id)), ...retryGroupIds.filter((id) => closure.has(id))]);

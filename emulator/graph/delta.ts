@@ -83,7 +83,8 @@ export function deltaResponse(
     if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
   }
 
-  const items = state.initial ? snapshot(kind, tenant, state) : changes(kind, tenant, state);
+  const listed = state.initial ? snapshot(kind, tenant, state) : changes(kind, tenant, state);
+  const items = kind === 'groups' ? splitLargeGroups(listed as Array<Record<string, unknown>>, tenant.tenant.settings.deltaMembersPerObject) : listed;
   const slice = items.slice(state.offset, state.offset + pageSize);
   const next = state.offset + pageSize < items.length ? { ...state, offset: state.offset + pageSize } : undefined;
   return page(kind, next ?? state, slice, baseUrl, next !== undefined);
@@ -131,26 +132,47 @@ function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState): unkno
   return tenant
     .sortedGroups()
     .filter((group) => inScope(state, group.id))
-    .map((group) => groupEntry(tenant, group.id, state, group.members.map((id) => memberRef(tenant, id))));
+    .map((group) => groupEntry(tenant, group.id, state, liveMembers(tenant, group.members).map((id) => memberRef(tenant, id))));
+}
+
+/** Members a read can see: users in the recycle bin keep their memberships but are not listed. */
+const liveMembers = (tenant: TenantDirectory, ids: string[]) => ids.filter((id) => tenant.object(id) !== undefined);
+
+/**
+ * A group whose `members@delta` does not fit one response comes as several objects with the same
+ * id and properties, each with part of the members; the later parts come after other groups, on
+ * later pages ("Get incremental changes for groups": paging through members in a large group —
+ * the same group can show up anywhere in the nextLink sequence).
+ */
+function splitLargeGroups(items: Array<Record<string, unknown>>, perObject: number): Array<Record<string, unknown>> {
+  const later: Array<Record<string, unknown>> = [];
+  const first = items.map((item) => {
+    const members = item['members@delta'] as unknown[] | undefined;
+    if (members === undefined || members.length <= perObject) return item;
+    for (let offset = perObject; offset < members.length; offset += perObject) later.push({ ...item, 'members@delta': members.slice(offset, offset + perObject) });
+    return { ...item, 'members@delta': members.slice(0, perObject) };
+  });
+  return [...first, ...later.reverse()];
 }
 
 function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
   const entries = tenant.changes.filter((change) => change.seq > state.since && change.seq <= state.until && change.objectType === (kind === 'groups' ? 'group' : 'user'));
   const touched = new Map<string, { deleted: boolean; members: Map<string, 'added' | 'removed'> }>();
+  // A user in the recycle bin is `@removed` with reason `changed` (restorable); one deleted for good, `deleted`.
   for (const change of entries) {
     if (!inScope(state, change.id)) continue;
     const slot = touched.get(change.id) ?? { deleted: false, members: new Map() };
     if (change.change === 'deleted') slot.deleted = true;
     if (change.change === 'created') slot.deleted = false;
     for (const member of change.memberIds ?? []) slot.members.set(member, change.change === 'membersRemoved' ? 'removed' : 'added');
-    if (change.change === 'created' && kind === 'groups') for (const member of tenant.groups.get(change.id)?.members ?? []) slot.members.set(member, 'added');
+    if (change.change === 'created' && kind === 'groups') for (const member of liveMembers(tenant, tenant.groups.get(change.id)?.members ?? [])) slot.members.set(member, 'added');
     touched.set(change.id, slot);
   }
   const result: unknown[] = [];
   for (const [id, slot] of touched) {
     const exists = kind === 'groups' ? tenant.groups.has(id) : tenant.users.has(id);
     if (slot.deleted || !exists) {
-      result.push({ id, '@removed': { reason: 'deleted' } });
+      result.push({ id, '@removed': { reason: kind === 'users' && tenant.deletedUsers.has(id) ? 'changed' : 'deleted' } });
       continue;
     }
     if (kind === 'users') {

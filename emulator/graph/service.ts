@@ -82,6 +82,7 @@ export class GraphService {
     if ('status' in authorized) return finish(authorized);
     const { token, tenant } = authorized;
     known.tenantId = tenant.id;
+    tenant.purgeExpired(); // the recycle bin keeps deleted users 30 days
 
     if (request.method !== 'GET') {
       return finish(graphError(405, 'Request_BadRequest', `The emulator serves reads only; ${request.method} is not supported.`, clientRequestId));
@@ -186,6 +187,9 @@ export class GraphService {
       if (id === '$count') return countOrRefuse(tenant.users.size, eventual, clientRequestId);
       const user = tenant.users.get(id) ?? [...tenant.users.values()].find((candidate) => candidate.userPrincipalName.toLowerCase() === id.toLowerCase());
       if (!user) return notFound(id, clientRequestId);
+      // The groups the user is a direct member of (directory roles and administrative units are not emulated).
+      if (relation === 'memberOf' && rest.length === 0) return listResponse(tenant.groupsOf(user.id), memberOfShape, listRequest(`users/${id}/memberOf`));
+      if (relation !== undefined) return badRequest(`Resource not found for the segment '${relation}'.`, clientRequestId);
       const selected = parseSelect(request.query, USER_PROPERTIES, 'microsoft.graph.user', clientRequestId);
       if ('error' in selected) return selected.error!;
       return ok({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...userJson(user, selected.select) });
@@ -250,6 +254,14 @@ const groupShape = {
   filterable: new Set(['id', 'displayName', 'description', 'mail', 'mailEnabled', 'mailNickname', 'securityEnabled', 'groupTypes', 'visibility']),
   record: (group: Group) => group as unknown as Record<string, unknown>,
   toJson: groupJson,
+};
+
+const memberOfShape = {
+  ...groupShape,
+  context: 'directoryObjects',
+  entity: 'DirectoryObject',
+  odataType: 'microsoft.graph.directoryObject',
+  toJson: (group: Group, select?: string[]) => ({ '@odata.type': '#microsoft.graph.group', ...groupJson(group, select) }),
 };
 
 const userShape = {

@@ -91,13 +91,65 @@ describe('delta queries: /groups/delta and /users/delta', () => {
 
     const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
     tenant.updateUser(user('Ravi Patel'), { displayName: 'Ravi Patel-Shah' });
-    tenant.deleteUser(user('Zeynep Kaya'));
+    tenant.deleteUser(user('Zeynep Kaya'), { permanently: true });
     const changed = await get(unchanged.json['@odata.deltaLink'] as string);
     expectShape(changed.json, fixture('user-delta-round-5-deltalink-changes.response.json'));
     expect(changed.json.value).toEqual([
       { displayName: 'Ravi Patel-Shah', givenName: 'Ravi', surname: 'Patel', id: user('Ravi Patel') },
       { id: user('Zeynep Kaya'), '@removed': { reason: 'deleted' } },
     ]);
+  });
+
+  it('a deleted user goes to the recycle bin (@removed "changed", 404 by id, memberships kept but not listed), comes back on restore, and leaves its groups only when deleted for good', async () => {
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    const ravi = user('Ravi Patel');
+    const groupsOf = async () => (await get(`/v1.0/users/${ravi}/memberOf?$select=id`)).json.value.map((item: { id: string }) => item.id).sort();
+    const before = await groupsOf();
+    expect(before.length).toBeGreaterThan(0);
+    const users = await round('/v1.0/users/delta?$select=displayName');
+    const groups = await round('/v1.0/groups/delta?$select=displayName,members');
+    const usersLink = users.at(-1)['@odata.deltaLink'] as string;
+    const groupsLink = groups.at(-1)['@odata.deltaLink'] as string;
+
+    tenant.deleteUser(ravi);
+    expect((await get(`/v1.0/users/${ravi}`)).status).toBe(404);
+    const listed = (await get(`/v1.0/groups/${before[0]}/members?$select=id`)).json.value.map((item: { id: string }) => item.id);
+    expect(listed).not.toContain(ravi);
+    const soft = await get(usersLink);
+    expect(soft.json.value).toEqual([{ id: ravi, '@removed': { reason: 'changed' } }]);
+    // Graph: "Users that have been temporary deleted keep their group memberships and won't appear in the delta result until they're permanently deleted."
+    expect((await get(groupsLink)).json.value).toEqual([]);
+
+    tenant.restoreUser(ravi);
+    const back = await get(soft.json['@odata.deltaLink'] as string);
+    expect(back.json.value).toEqual([{ id: ravi, displayName: tenant.users.get(ravi)!.displayName }]);
+    expect(await groupsOf()).toEqual(before);
+
+    tenant.deleteUser(ravi);
+    tenant.purgeUser(ravi);
+    const gone = await get(back.json['@odata.deltaLink'] as string);
+    expect(gone.json.value).toEqual([{ id: ravi, '@removed': { reason: 'deleted' } }]);
+    const left = (await get(groupsLink)).json.value as Array<{ id: string; 'members@delta': Array<{ id: string; '@removed'?: unknown }> }>;
+    expect(left.map((item) => item.id).sort()).toEqual(before);
+    expect(left.every((item) => item['members@delta'].some((member) => member.id === ravi && member['@removed'] !== undefined))).toBe(true);
+  });
+
+  it('a group with more members@delta than fit one object comes as several objects with one id, the later parts on later pages, together exactly its members', async () => {
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    tenant.tenant.settings.deltaMembersPerObject = 3;
+    try {
+      const pages = await round('/v1.0/groups/delta?$select=displayName,members', small);
+      const objects = pages.flatMap((page) => page.value as Array<{ id: string; displayName: string; 'members@delta'?: Array<{ id: string }> }>);
+      const big = [...tenant.groups.values()].find((candidate) => candidate.members.filter((id) => tenant.object(id)).length > 6)!;
+      const parts = objects.filter((object) => object.id === big.id);
+      expect(parts.length).toBeGreaterThan(2);
+      expect(parts.every((part) => part.displayName === big.displayName && (part['members@delta']?.length ?? 0) <= 3)).toBe(true);
+      expect(parts.flatMap((part) => part['members@delta']!.map((member) => member.id)).sort()).toEqual(big.members.filter((id) => tenant.object(id)).sort());
+      const pagesWith = pages.filter((page) => (page.value as Array<{ id: string }>).some((object) => object.id === big.id)).length;
+      expect(pagesWith).toBeGreaterThan(1);
+    } finally {
+      tenant.tenant.settings.deltaMembersPerObject = 500;
+    }
   });
 
   it('filters by at most 50 ids, and an expired token answers 410 syncStateNotFound with a restart Location', async () => {

@@ -140,3 +140,16 @@ export async function groupsStagingMembers(db: Db, runId: string, memberIds: str
   const rows = await db.selectFrom('sync_staged_members').select('group_id').distinct().where('run_id', '=', runId).where('member_id', 'in', memberIds).execute();
   return rows.map((row) => row.group_id);
 }
+
+/** Users this run staged as present whom Hook holds as removed: restored in Entra, or back for another reason. */
+export async function stagedUsersHookRemoved(db: Db, connectionId: string, runId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sync_staged_users as s')
+    .innerJoin('directory_users as u', (join) => join.onRef('u.user_id', '=', 's.user_id').on('u.connection_id', '=', connectionId))
+    .select('s.user_id')
+    .where('s.run_id', '=', runId)
+    .where('s.deleted', '=', false)
+    .where('u.removed_at', 'is not', null)
+    .execute();
+  return rows.map((row) => row.user_id);
+}
