@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EmulatorState } from './app.js';
 import { NotFound, type TenantDirectory } from './directory.js';
 import { GRAPH_APP_ROLES, WorldError, groupSchema, userSchema } from './model.js';
+import { DELTA_EXPIRED_ANSWERS } from './faults.js';
 
 const ids = z.array(z.string().min(1)).max(10_000);
 const patchGroup = z
@@ -48,6 +49,7 @@ const faults = z
     budgetFactor: z.number().positive().max(100),
     deltaTokenLifetimeSeconds: z.number().int().min(1).max(30 * 24 * 60 * 60),
     graphUnreachable: z.boolean(),
+    deltaExpiredAnswer: z.enum(DELTA_EXPIRED_ANSWERS),
     rules: z.array(
       z.object({
         path: z.string().min(1),

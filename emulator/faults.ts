@@ -26,7 +26,16 @@ export interface FaultSettings {
   deltaTokenLifetimeSeconds: number;
   /** Graph cannot be reached: every Graph connection is dropped without an answer (sign-in still works). */
   graphUnreachable: boolean;
+  /**
+   * How an expired delta token is refused: 410 Gone `syncStateNotFound` with a Location (the
+   * default), or a 400 with `resyncRequired` or `syncStateNotFound`, the other shapes Graph's
+   * docs name ("a 40X-series error with error codes such as syncStateNotFound").
+   */
+  deltaExpiredAnswer: DeltaExpiredAnswer;
 }
+
+export const DELTA_EXPIRED_ANSWERS = ['gone-410', 'resync-required-400', 'sync-state-not-found-400'] as const;
+export type DeltaExpiredAnswer = (typeof DELTA_EXPIRED_ANSWERS)[number];
 
 export const defaultFaults = (): FaultSettings => ({
   latencyMs: 0,
@@ -38,6 +47,7 @@ export const defaultFaults = (): FaultSettings => ({
   rules: [],
   deltaTokenLifetimeSeconds: 7 * 24 * 60 * 60,
   graphUnreachable: false,
+  deltaExpiredAnswer: 'gone-410',
 });
 
 export type InjectedFault = { status: FaultRule['status']; retryAfterSeconds?: number } | undefined;

@@ -1,4 +1,5 @@
 import type { TenantDirectory } from '../directory.js';
+import type { DeltaExpiredAnswer } from '../faults.js';
 import { FilterError, parseFilter, type Filter } from '../odata-filter.js';
 import { badRequest, graphError, ok, unsupportedQuery, type GraphResponse } from './respond.js';
 import { GROUP_PROPERTIES, USER_PROPERTIES, groupJson, userJson } from './serialize.js';
@@ -44,6 +45,7 @@ export function deltaResponse(
   baseUrl: string,
   tokenLifetimeMs: number,
   headers: Record<string, string | undefined>,
+  expiredAnswer: DeltaExpiredAnswer = 'gone-410',
 ): GraphResponse {
   const clientRequestId = headers['client-request-id'];
   // `Prefer: odata.maxpagesize=N` shrinks pages (an emulator convenience for paging tests).
@@ -58,7 +60,10 @@ export function deltaResponse(
     if (!decoded) return badRequest('Invalid or malformed delta token.', clientRequestId);
     if (now - decoded.issuedAt > tokenLifetimeMs) {
       const restart = `${baseUrl}/${kind}/delta`;
-      return { ...graphError(410, 'syncStateNotFound', 'The sync state is no longer available (the delta token expired). Please resync from scratch.', clientRequestId, { Location: restart }) };
+      const message = 'The sync state is no longer available (the delta token expired). Please resync from scratch.';
+      if (expiredAnswer === 'resync-required-400') return graphError(400, 'resyncRequired', message, clientRequestId);
+      if (expiredAnswer === 'sync-state-not-found-400') return graphError(400, 'syncStateNotFound', message, clientRequestId);
+      return graphError(410, 'syncStateNotFound', message, clientRequestId, { Location: restart });
     }
     state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: tenant.lastSeq, initial: false, offset: 0, issuedAt: now };
   } else {

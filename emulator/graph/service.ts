@@ -159,7 +159,7 @@ export class GraphService {
 
     if ((root === 'groups' || root === 'users') && (id === 'delta' || id === 'microsoft.graph.delta') && relation === undefined) {
       if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
-      return deltaResponse(root, tenant, request.query, baseUrl, this.faults.deltaTokenLifetimeSeconds * 1000, request.headers);
+      return deltaResponse(root, tenant, request.query, baseUrl, this.faults.deltaTokenLifetimeSeconds * 1000, request.headers, this.faults.deltaExpiredAnswer);
     }
 
     if (root === 'groups') {

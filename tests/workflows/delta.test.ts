@@ -94,16 +94,23 @@ describe('delta sync: cycles read only what changed, and agree with a full read'
     const stored = await database.db.selectFrom('entra_connections').select('sync_status').where('id', '=', sync.connectionId).executeTakeFirstOrThrow();
     expect([attributes.get(connectionIdKey), attributes.get(syncStatusKey), stored.sync_status]).toEqual([sync.connectionId, 'idle', 'idle']);
 
-    // Tokens that outlive Graph's lifetime answer 410: the cycle reads everything instead.
-    emulator.faults.deltaTokenLifetimeSeconds = 1;
-    tenant.removeMembers(group('finance'), [user('Noah Fischer')]);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const expiredAt = emulator.log.lastSeq;
-    const fallback = await sync.cycle();
-    expect(fallback).toMatchObject({ kind: 'full', status: 'ok', users_removed: 1 });
-    expect(graphRequests(expiredAt).some((entry) => entry.status === 410)).toBe(true);
-    emulator.faults.deltaTokenLifetimeSeconds = 7 * 24 * 60 * 60;
-    expect((await sync.cycle()).kind).toBe('delta');
+    // Tokens that outlive Graph's lifetime are refused in each shape Graph documents (410 Gone,
+    // a 400 with resyncRequired or syncStateNotFound): the cycle reads everything instead.
+    const leavers = [[group('finance'), user('Noah Fischer')], [group('finance'), user('Eva Kowalska')], [group('support'), user('Ethan Walsh')]] as const;
+    for (const [index, answer] of (['gone-410', 'resync-required-400', 'sync-state-not-found-400'] as const).entries()) {
+      emulator.faults.deltaTokenLifetimeSeconds = 1;
+      emulator.faults.deltaExpiredAnswer = answer;
+      const [from, leaver] = leavers[index]!;
+      tenant.removeMembers(from, [leaver]);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const expiredAt = emulator.log.lastSeq;
+      const fallback = await sync.cycle();
+      expect(fallback, answer).toMatchObject({ kind: 'full', status: 'ok', users_removed: 1 });
+      expect(graphRequests(expiredAt).some((entry) => entry.status === (answer === 'gone-410' ? 410 : 400))).toBe(true);
+      emulator.faults.deltaTokenLifetimeSeconds = 7 * 24 * 60 * 60;
+      expect((await sync.cycle()).kind).toBe('delta');
+    }
+    emulator.faults.deltaExpiredAnswer = 'gone-410';
 
     // Past the reconciliation interval, the next cycle is a full read again.
     await new Promise((resolve) => setTimeout(resolve, 3_100));
