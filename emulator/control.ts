@@ -36,7 +36,7 @@ const consent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('set-permissions'), appId: z.string(), appRoles: z.array(z.enum(GRAPH_APP_ROLES)) }),
 ]);
 const settings = z
-  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']), usersCanConsent: z.boolean(), deltaMembersPerObject: z.number().int().min(1) })
+  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']), usersCanConsent: z.boolean(), deltaMembersPerObject: z.number().int().min(1), replicationLagSeconds: z.number().min(0).max(600) })
   .partial()
   .strict();
 const faults = z

@@ -36,6 +36,8 @@ export class TenantDirectory {
   private readonly deletedKinds = new Map<string, 'user' | 'group'>();
   private transitive = new Map<string, DirectoryObject[]>();
   private seq = 0;
+  /** When users created while the emulator runs were created (epoch ms): replication lag hides them for a while. */
+  private readonly createdAt = new Map<string, number>();
 
   constructor(public tenant: Tenant) {
     for (const user of tenant.users) this.users.set(user.id, user);
@@ -56,6 +58,24 @@ export class TenantDirectory {
   /** Graph's throttling tier: S (< 50 users), M (50–500), L (> 500). */
   get size(): 'S' | 'M' | 'L' {
     return this.users.size < 50 ? 'S' : this.users.size <= 500 ? 'M' : 'L';
+  }
+
+  /** A user created within the tenant's replication lag: not found by id, listed or counted yet. */
+  lagging(userId: string, now = Date.now()): boolean {
+    const lag = this.tenant.settings.replicationLagSeconds * 1000;
+    const created = this.createdAt.get(userId);
+    return lag > 0 && created !== undefined && now - created < lag;
+  }
+
+  /** Users a read of `/users` sees now. */
+  visibleUsers(now = Date.now()): User[] {
+    return [...this.users.values()].filter((user) => !this.lagging(user.id, now));
+  }
+
+  /** The last change a users delta round may report now: none after the first that is still replicating. */
+  replicatedUntil(now = Date.now()): number {
+    const first = this.changes.find((change) => change.objectType === 'user' && this.lagging(change.id, now));
+    return first === undefined ? this.seq : first.seq - 1;
   }
 
   /** The kind of a live object, or of one deleted since the emulator started. */
@@ -156,6 +176,7 @@ export class TenantDirectory {
 
   createUser(user: User): void {
     this.users.set(user.id, user);
+    this.createdAt.set(user.id, Date.now());
     this.record('user', user.id, 'created');
   }
 

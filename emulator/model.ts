@@ -124,8 +124,15 @@ export const tenantSchema = z.object({
        * 20 times (msgraph-sdk-dotnet#574) puts it near 500.
        */
       deltaMembersPerObject: z.number().int().min(1).default(500),
+      /**
+       * Replication lag: a user created less than this many seconds ago is not found by id, not
+       * listed by `/users` or counted, and not yet in the users delta round, while the group
+       * memberships that name it already show. 0 (the tidy edge of Graph's "eventual
+       * consistency") unless a test or a world asks for lag.
+       */
+      replicationLagSeconds: z.number().min(0).max(600).default(0),
     })
-    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true, deltaMembersPerObject: 500 }),
+    .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true, deltaMembersPerObject: 500, replicationLagSeconds: 0 }),
   /** Consent state: an app is installed in the tenant when it has a service principal here. */
   servicePrincipals: z.array(servicePrincipalSchema).default([]),
   users: z.array(userSchema).default([]),

@@ -65,7 +65,9 @@ export function deltaResponse(
       if (expiredAnswer === 'sync-state-not-found-400') return graphError(400, 'syncStateNotFound', message, clientRequestId);
       return graphError(410, 'syncStateNotFound', message, clientRequestId, { Location: restart });
     }
-    state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: tenant.lastSeq, initial: false, offset: 0, issuedAt: now };
+    // A users round reports nothing past a change still replicating: it comes a round late.
+    const until = kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq;
+    state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: Math.max(decoded.until, until), initial: false, offset: 0, issuedAt: now };
   } else {
     let select = query.get('$select')?.split(',').map((name) => name.trim()).filter(Boolean) ?? null;
     // `$expand=members` (as in Graph's own walkthrough) asks for members@delta like `$select=members`.
@@ -84,7 +86,7 @@ export function deltaResponse(
       }
       if (ids.length > MAX_FILTER_IDS) return unsupportedQuery(`The $filter on delta may name at most ${MAX_FILTER_IDS} ids.`, clientRequestId);
     }
-    state = { kind, since: 0, until: tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now };
+    state = { kind, since: 0, until: kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now };
     if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
   }
 
@@ -132,7 +134,7 @@ function groupEntry(tenant: TenantDirectory, groupId: string, state: DeltaState,
 function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
   if (kind === 'users') {
     const select = state.select && state.select.length > 0 ? [...state.select, 'id'] : undefined;
-    return [...tenant.users.values()].filter((user) => inScope(state, user.id)).map((user) => userJson(user, select));
+    return tenant.visibleUsers().filter((user) => inScope(state, user.id)).map((user) => userJson(user, select));
   }
   return tenant
     .sortedGroups()

@@ -183,10 +183,11 @@ export class GraphService {
 
     if (root === 'users') {
       if (!has(READ_USERS)) return forbidden(clientRequestId);
-      if (id === undefined) return listResponse([...tenant.users.values()], userShape, listRequest('users'));
-      if (id === '$count') return countOrRefuse(tenant.users.size, eventual, clientRequestId);
+      // A user still replicating is neither listed, counted nor found by id (its memberships already show).
+      if (id === undefined) return listResponse(tenant.visibleUsers(), userShape, listRequest('users'));
+      if (id === '$count') return countOrRefuse(tenant.visibleUsers().length, eventual, clientRequestId);
       const user = tenant.users.get(id) ?? [...tenant.users.values()].find((candidate) => candidate.userPrincipalName.toLowerCase() === id.toLowerCase());
-      if (!user) return notFound(id, clientRequestId);
+      if (!user || tenant.lagging(user.id)) return notFound(id, clientRequestId);
       // The groups the user is a direct member of (directory roles and administrative units are not emulated).
       if (relation === 'memberOf' && rest.length === 0) return listResponse(tenant.groupsOf(user.id), memberOfShape, listRequest(`users/${id}/memberOf`));
       if (relation !== undefined) return badRequest(`Resource not found for the segment '${relation}'.`, clientRequestId);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TENANT_ID } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
+import { userSchema } from '../../emulator/model.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { appToken, call, startTestEmulator } from '../support/emulator.js';
@@ -149,6 +150,27 @@ describe('delta queries: /groups/delta and /users/delta', () => {
       expect(pagesWith).toBeGreaterThan(1);
     } finally {
       tenant.tenant.settings.deltaMembersPerObject = 500;
+    }
+  });
+
+  it('replication lag: a new user is not found by id, listed, counted or in the users round until it has replicated, while its membership already shows', async () => {
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    const usersLink = (await round('/v1.0/users/delta?$select=displayName')).at(-1)['@odata.deltaLink'] as string;
+    tenant.tenant.settings.replicationLagSeconds = 1;
+    try {
+      const hire = userSchema.parse({ id: stableId('northwind', 'user', 'lagging-hire'), displayName: 'Lena Lag', userPrincipalName: 'lena@northwind.example' });
+      tenant.createUser(hire);
+      tenant.addMembers(group('finance'), [hire.id]);
+      expect((await get(`/v1.0/users/${hire.id}`)).status).toBe(404);
+      expect((await get('/v1.0/users?$select=id&$top=999')).json.value.map((item: { id: string }) => item.id)).not.toContain(hire.id);
+      expect((await get(`/v1.0/groups/${group('finance')}/members?$select=id`)).json.value.map((item: { id: string }) => item.id)).toContain(hire.id);
+      const early = await get(usersLink);
+      expect(early.json.value).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // the lag itself
+      expect((await get(`/v1.0/users/${hire.id}`)).status).toBe(200);
+      expect((await get(early.json['@odata.deltaLink'] as string)).json.value).toEqual([{ id: hire.id, displayName: 'Lena Lag' }]);
+    } finally {
+      tenant.tenant.settings.replicationLagSeconds = 0;
     }
   });
 
