@@ -16,6 +16,8 @@ export interface Change {
   /** `softDeleted`: in the recycle bin, restorable (delta `@removed` reason `changed`); `deleted`: gone for good. */
   change: 'created' | 'updated' | 'deleted' | 'softDeleted' | 'restored' | 'membersAdded' | 'membersRemoved';
   memberIds?: string[];
+  /** With `updated`: the properties the change set (a delta round with `$select` reports only those). */
+  properties?: string[];
 }
 
 /** A tenant's live directory: the JSON it was loaded from, mutated by the control API. */
@@ -149,7 +151,7 @@ export class TenantDirectory {
     const group = this.requireGroup(groupId);
     Object.assign(group, patch);
     this.groupsByName = undefined;
-    this.record('group', groupId, 'updated');
+    this.record('group', groupId, 'updated', undefined, Object.keys(patch));
     return group;
   }
 
@@ -184,7 +186,7 @@ export class TenantDirectory {
     const user = this.users.get(userId);
     if (!user) throw new NotFound(`no user ${userId}`);
     Object.assign(user, patch);
-    this.record('user', userId, 'updated');
+    this.record('user', userId, 'updated', undefined, Object.keys(patch));
     return user;
   }
 
@@ -286,8 +288,8 @@ export class TenantDirectory {
     this.transitive.clear();
   }
 
-  private record(objectType: Change['objectType'], id: string, change: Change['change'], memberIds?: string[]): void {
-    this.changes.push({ seq: ++this.seq, at: new Date().toISOString(), objectType, id, change, memberIds });
+  private record(objectType: Change['objectType'], id: string, change: Change['change'], memberIds?: string[], properties?: string[]): void {
+    this.changes.push({ seq: ++this.seq, at: new Date().toISOString(), objectType, id, change, memberIds, properties });
   }
 }
 

@@ -17,6 +17,8 @@ interface DeltaState {
   select: string[] | null;
   ids: string[] | null;
   issuedAt: number;
+  /** `Prefer: return=minimal` on the first call: an updated object carries only the properties that changed. */
+  minimal?: boolean;
 }
 
 const PAGE = { groups: 100, users: 200 };
@@ -86,7 +88,8 @@ export function deltaResponse(
       }
       if (ids.length > MAX_FILTER_IDS) return unsupportedQuery(`The $filter on delta may name at most ${MAX_FILTER_IDS} ids.`, clientRequestId);
     }
-    state = { kind, since: 0, until: kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now };
+    const minimal = /return=minimal/i.test(headers.prefer ?? '');
+    state = { kind, since: 0, until: kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now, ...(minimal ? { minimal } : {}) };
     if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
   }
 
@@ -164,11 +167,16 @@ function splitLargeGroups(items: Array<Record<string, unknown>>, perObject: numb
 
 function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
   const entries = tenant.changes.filter((change) => change.seq > state.since && change.seq <= state.until && change.objectType === (kind === 'groups' ? 'group' : 'user'));
-  const touched = new Map<string, { deleted: boolean; members: Map<string, 'added' | 'removed'> }>();
+  const touched = new Map<string, { deleted: boolean; members: Map<string, 'added' | 'removed'>; properties: Set<string> | null }>();
   // A user in the recycle bin is `@removed` with reason `changed` (restorable); one deleted for good, `deleted`.
   for (const change of entries) {
     if (!inScope(state, change.id)) continue;
-    const slot = touched.get(change.id) ?? { deleted: false, members: new Map() };
+    // Only properties in the round's $select are tracked: a change to others is not reported.
+    const tracked = change.change !== 'updated' || change.properties === undefined || state.select === null || change.properties.some((name) => state.select!.includes(name));
+    if (!tracked) continue;
+    const slot = touched.get(change.id) ?? { deleted: false, members: new Map(), properties: new Set<string>() };
+    if (change.change === 'updated' && change.properties !== undefined) for (const name of change.properties) slot.properties?.add(name);
+    else if (change.change !== 'membersAdded' && change.change !== 'membersRemoved') slot.properties = null; // created, restored: the whole object
     if (change.change === 'deleted') slot.deleted = true;
     if (change.change === 'created') slot.deleted = false;
     for (const member of change.memberIds ?? []) slot.members.set(member, change.change === 'membersRemoved' ? 'removed' : 'added');
@@ -184,7 +192,10 @@ function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknow
     }
     if (kind === 'users') {
       const select = state.select && state.select.length > 0 ? [...state.select, 'id'] : undefined;
-      result.push(userJson(tenant.users.get(id)!, select));
+      const changed = slot.properties === null ? undefined : [...slot.properties];
+      // return=minimal: an update carries the id and what changed (within $select), nothing else.
+      const minimal = state.minimal && changed !== undefined ? ['id', ...changed.filter((name) => !select || select.includes(name))] : undefined;
+      result.push(userJson(tenant.users.get(id)!, minimal ?? select));
       continue;
     }
     const members = [...slot.members].map(([member, how]) => (how === 'removed' ? { ...memberRef(tenant, member), '@removed': { reason: 'deleted' } } : memberRef(tenant, member)));

@@ -38,12 +38,20 @@ export interface GraphRequest {
 const READ_GROUPS: AppRole[] = ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All'];
 const READ_USERS: AppRole[] = ['User.Read.All', 'Directory.Read.All'];
 const READ_ORGANIZATION: AppRole[] = ['Organization.Read.All', 'Directory.Read.All'];
+// Casts by their full name or the `graph.` alias Microsoft's SDKs send (`/members/graph.user`).
 const CASTS: Record<string, DirectoryObject['kind']> = {
   'microsoft.graph.user': 'user',
   'microsoft.graph.group': 'group',
   'microsoft.graph.device': 'device',
   'microsoft.graph.orgContact': 'orgContact',
+  'graph.user': 'user',
+  'graph.group': 'group',
+  'graph.device': 'device',
+  'graph.orgContact': 'orgContact',
 };
+
+/** `delta`, `microsoft.graph.delta`, and both in function-call form (`delta()`), as SDKs send them. */
+const DELTA_SEGMENTS = new Set(['delta', 'microsoft.graph.delta', 'delta()', 'microsoft.graph.delta()', 'graph.delta', 'graph.delta()']);
 
 /** Microsoft Graph v1.0 over the emulated directory: one request in, one response out. */
 export class GraphService {
@@ -157,7 +165,7 @@ export class GraphService {
       return ok({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization/$entity', ...organization });
     }
 
-    if ((root === 'groups' || root === 'users') && (id === 'delta' || id === 'microsoft.graph.delta') && relation === undefined) {
+    if ((root === 'groups' || root === 'users') && id !== undefined && DELTA_SEGMENTS.has(id) && relation === undefined) {
       if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
       return deltaResponse(root, tenant, request.query, baseUrl, this.faults.deltaTokenLifetimeSeconds * 1000, request.headers, this.faults.deltaExpiredAnswer);
     }
@@ -215,6 +223,10 @@ export class GraphService {
       if (segment === '$count') countSegment = true;
       else if (CASTS[segment] !== undefined && cast === undefined && !countSegment) cast = CASTS[segment];
       else return badRequest(`Resource not found for the segment '${segment}'.`, clientRequestId);
+    }
+    // A cast on transitiveMembers is an advanced query: Graph wants ConsistencyLevel: eventual and $count=true.
+    if (relation === 'transitiveMembers' && cast !== undefined && !countSegment && !(eventual && list.query.get('$count') === 'true')) {
+      return graphError(400, 'Request_UnsupportedQuery', 'The specified type cast on transitiveMembers requires the ConsistencyLevel header set to eventual and $count=true.', clientRequestId);
     }
     if (cast === 'group' && group.groupTypes.includes('Unified')) {
       return graphError(400, 'Request_UnsupportedQuery', 'The specified type cast is not supported for this query.', clientRequestId);

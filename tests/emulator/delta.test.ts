@@ -174,6 +174,24 @@ describe('delta queries: /groups/delta and /users/delta', () => {
     }
   });
 
+  it('the URL forms SDKs send (delta(), microsoft.graph.delta), $select scoping of what a round reports, and Prefer: return=minimal', async () => {
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    const plain = (await round('/v1.0/users/delta?$select=displayName,mail')).flatMap((page) => page.value);
+    for (const form of ['delta()', 'microsoft.graph.delta', 'microsoft.graph.delta()']) {
+      expect((await round(`/v1.0/users/${form}?$select=displayName,mail`)).flatMap((page) => page.value), form).toEqual(plain);
+    }
+    const selected = (await round('/v1.0/users/delta?$select=displayName,mail')).at(-1)['@odata.deltaLink'] as string;
+    const minimal = (await round('/v1.0/users/delta?$select=displayName,mail', { Prefer: 'return=minimal' })).at(-1)['@odata.deltaLink'] as string;
+    const sofia = user('Sofia Rossi');
+    tenant.updateUser(sofia, { jobTitle: 'Chief Revenue Officer' }); // not selected: not reported
+    expect((await get(selected)).json.value).toEqual([]);
+    tenant.updateUser(sofia, { mail: 'sofia.rossi@northwind.example' });
+    const full = (await get(selected)).json.value;
+    expect(full).toEqual([{ id: sofia, displayName: tenant.users.get(sofia)!.displayName, mail: 'sofia.rossi@northwind.example' }]);
+    // return=minimal: the id and what changed, nothing else.
+    expect((await get(minimal)).json.value).toEqual([{ id: sofia, mail: 'sofia.rossi@northwind.example' }]);
+  });
+
   it('filters by at most 50 ids, and an expired token answers 410 syncStateNotFound with a restart Location', async () => {
     const filtered = await round(`/v1.0/groups/delta?$filter=id eq '${group('sales')}' or id eq '${group('board')}'&$select=displayName`);
     expect(filtered.flatMap((page) => page.value.map((item: { displayName: string }) => item.displayName)).sort()).toEqual(['Board of Directors', 'Sales']);

@@ -73,7 +73,13 @@ describe('emulated Graph behaves as Graph does', () => {
     const transitive = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers?$top=999`, { token });
     const transitiveTypes = new Set(transitive.json.value.map((member: Record<string, string>) => member['@odata.type']));
     expect(transitiveTypes).toEqual(new Set(['#microsoft.graph.user', '#microsoft.graph.group', '#microsoft.graph.device', '#microsoft.graph.orgContact']));
-    const usersOnly = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers/microsoft.graph.user?$top=999&$select=id,userType,accountEnabled`, { token });
+    // A cast on transitiveMembers is an advanced query: refused without ConsistencyLevel and $count=true.
+    const plainCast = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers/microsoft.graph.user?$top=999`, { token });
+    expect([plainCast.status, plainCast.json.error.code]).toEqual([400, 'Request_UnsupportedQuery']);
+    const usersOnly = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers/microsoft.graph.user?$count=true&$top=999&$select=id,userType,accountEnabled`, { token, headers: { ConsistencyLevel: 'eventual' } });
+    // The `graph.` alias Microsoft's SDKs send is the same cast.
+    const alias = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers/graph.user?$count=true&$top=999&$select=id,userType,accountEnabled`, { token, headers: { ConsistencyLevel: 'eventual' } });
+    expect(alias.json.value).toEqual(usersOnly.json.value);
     expect(usersOnly.json['@odata.context']).toContain('#users(id,userType,accountEnabled)');
     expect(usersOnly.json.value).toHaveLength(29); // everyone: 26 staff, the guest, the mailbox, the former employee
     expect(usersOnly.json.value.every((user: Record<string, string>) => user['@odata.type'] === '#microsoft.graph.user')).toBe(true);
