@@ -50,6 +50,7 @@ const faults = z
     deltaTokenLifetimeSeconds: z.number().int().min(1).max(30 * 24 * 60 * 60),
     graphUnreachable: z.boolean(),
     deltaExpiredAnswer: z.enum(DELTA_EXPIRED_ANSWERS),
+    emptyFirstPages: z.boolean(),
     rules: z.array(
       z.object({
         path: z.string().min(1),

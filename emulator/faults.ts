@@ -32,6 +32,11 @@ export interface FaultSettings {
    * docs name ("a 40X-series error with error codes such as syncStateNotFound").
    */
   deltaExpiredAnswer: DeltaExpiredAnswer;
+  /**
+   * Collections and delta rounds start with an empty page that still has a nextLink, which Graph
+   * may send: "an empty page doesn't mean the end; follow the nextLink".
+   */
+  emptyFirstPages: boolean;
 }
 
 export const DELTA_EXPIRED_ANSWERS = ['gone-410', 'resync-required-400', 'sync-state-not-found-400'] as const;
@@ -48,6 +53,7 @@ export const defaultFaults = (): FaultSettings => ({
   deltaTokenLifetimeSeconds: 7 * 24 * 60 * 60,
   graphUnreachable: false,
   deltaExpiredAnswer: 'gone-410',
+  emptyFirstPages: false,
 });
 
 export type InjectedFault = { status: FaultRule['status']; retryAfterSeconds?: number } | undefined;

@@ -19,6 +19,8 @@ interface DeltaState {
   issuedAt: number;
   /** `Prefer: return=minimal` on the first call: an updated object carries only the properties that changed. */
   minimal?: boolean;
+  /** The round's empty first page was served (the emptyFirstPages fault). */
+  emptied?: boolean;
 }
 
 const PAGE = { groups: 100, users: 200 };
@@ -45,9 +47,8 @@ export function deltaResponse(
   tenant: TenantDirectory,
   query: URLSearchParams,
   baseUrl: string,
-  tokenLifetimeMs: number,
   headers: Record<string, string | undefined>,
-  expiredAnswer: DeltaExpiredAnswer = 'gone-410',
+  { tokenLifetimeMs, expiredAnswer = 'gone-410', emptyFirstPage = false }: { tokenLifetimeMs: number; expiredAnswer?: DeltaExpiredAnswer; emptyFirstPage?: boolean },
 ): GraphResponse {
   const clientRequestId = headers['client-request-id'];
   // `Prefer: odata.maxpagesize=N` shrinks pages (an emulator convenience for paging tests).
@@ -93,6 +94,7 @@ export function deltaResponse(
     if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
   }
 
+  if (emptyFirstPage && !state.emptied && state.offset === 0) return page(kind, { ...state, emptied: true }, [], baseUrl, true);
   const listed = state.initial ? snapshot(kind, tenant, state) : changes(kind, tenant, state);
   const items = kind === 'groups' ? splitLargeGroups(listed as Array<Record<string, unknown>>, tenant.tenant.settings.deltaMembersPerObject) : listed;
   const slice = items.slice(state.offset, state.offset + pageSize);
@@ -104,7 +106,7 @@ function page(kind: Kind, state: DeltaState, value: unknown[], baseUrl: string, 
   const select = state.select ? `(${state.select.join(',')})` : '';
   const body: Record<string, unknown> = { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${kind}${select}` };
   if (more) body['@odata.nextLink'] = `${baseUrl}/${kind}/delta?$skiptoken=${encode(state)}`;
-  else body['@odata.deltaLink'] = `${baseUrl}/${kind}/delta?$deltatoken=${encode({ ...state, offset: 0 })}`;
+  else body['@odata.deltaLink'] = `${baseUrl}/${kind}/delta?$deltatoken=${encode({ ...state, offset: 0, emptied: false })}`;
   body.value = value;
   return ok(body);
 }

@@ -9,6 +9,8 @@ export interface ListRequest {
   /** The URL of this collection without query, for nextLink (https://host/v1.0/groups). */
   collectionUrl: string;
   clientRequestId?: string;
+  /** Serve an empty first page with a nextLink before the real one (a fault Graph may show). */
+  emptyFirstPage?: boolean;
 }
 
 export interface ListShape<T> {
@@ -63,6 +65,9 @@ function decodeSkipToken(token: string): number | undefined {
   }
 }
 
+/** `$skip` is refused on directory objects, as Graph refuses it (paging is by `$skiptoken`). */
+export const SKIP_REFUSED = 'The query parameter $skip is not supported on directory objects; follow @odata.nextLink instead.';
+
 /**
  * A collection as Graph pages it: $filter, $search, $orderby, $select, $top, $count with the
  * ConsistencyLevel rules, @odata.count on the first page only, and an https nextLink that keeps
@@ -78,6 +83,7 @@ export function listResponse<T>(items: T[], shape: ListShape<T>, request: ListRe
   const top = parseTop(query, clientRequestId);
   if ('error' in top) return top.error;
   if (query.has('$expand')) return badRequest('$expand is not supported by this emulator.', clientRequestId);
+  if (query.has('$skip')) return badRequest(SKIP_REFUSED, clientRequestId);
 
   let result = items;
   const filterText = query.get('$filter');
@@ -152,12 +158,17 @@ export function listResponse<T>(items: T[], shape: ListShape<T>, request: ListRe
   const skipToken = query.get('$skiptoken');
   const offset = skipToken === null ? 0 : decodeSkipToken(skipToken);
   if (offset === undefined) return graphError(400, 'Request_BadRequest', 'Invalid skip token.', clientRequestId);
+  if (skipToken === null && request.emptyFirstPage) {
+    const next = new URLSearchParams(query);
+    next.set('$skiptoken', encodeSkipToken(0));
+    return ok({ '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${shape.context}`, '@odata.nextLink': `${request.collectionUrl}?${next.toString().replace(/%24/g, '$')}`, value: [] });
+  }
   const page = result.slice(offset, offset + top.top);
 
   const body: Record<string, unknown> = {
     '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${shape.context}${selected.select ? `(${selected.select.join(',')})` : ''}`,
   };
-  if (countRequested && eventual && offset === 0) body['@odata.count'] = result.length;
+  if (countRequested && eventual && offset === 0 && !request.emptyFirstPage) body['@odata.count'] = result.length;
   if (offset + top.top < result.length) {
     const next = new URLSearchParams(query);
     next.set('$skiptoken', encodeSkipToken(offset + top.top));

@@ -154,6 +154,7 @@ export class GraphService {
       eventual,
       clientRequestId,
       collectionUrl: `${baseUrl}/${collection}`,
+      emptyFirstPage: this.faults.emptyFirstPages,
     });
     const [root, id, relation, ...rest] = segments;
 
@@ -167,7 +168,7 @@ export class GraphService {
 
     if ((root === 'groups' || root === 'users') && id !== undefined && DELTA_SEGMENTS.has(id) && relation === undefined) {
       if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
-      return deltaResponse(root, tenant, request.query, baseUrl, this.faults.deltaTokenLifetimeSeconds * 1000, request.headers, this.faults.deltaExpiredAnswer);
+      return deltaResponse(root, tenant, request.query, baseUrl, request.headers, { tokenLifetimeMs: this.faults.deltaTokenLifetimeSeconds * 1000, expiredAnswer: this.faults.deltaExpiredAnswer, emptyFirstPage: this.faults.emptyFirstPages });
     }
 
     if (root === 'groups') {

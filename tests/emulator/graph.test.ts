@@ -73,6 +73,17 @@ describe('emulated Graph behaves as Graph does', () => {
     const transitive = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers?$top=999`, { token });
     const transitiveTypes = new Set(transitive.json.value.map((member: Record<string, string>) => member['@odata.type']));
     expect(transitiveTypes).toEqual(new Set(['#microsoft.graph.user', '#microsoft.graph.group', '#microsoft.graph.device', '#microsoft.graph.orgContact']));
+    // $skip is refused on directory objects; an empty first page with a nextLink is no end.
+    expect((await call(emulator, `/v1.0/groups/${group('all-staff')}/members?$skip=2`, { token })).status).toBe(400);
+    emulator.faults.emptyFirstPages = true;
+    try {
+      const empty = await call(emulator, `/v1.0/groups/${group('all-staff')}/members?$select=id,displayName`, { token });
+      expect(empty.json.value).toEqual([]);
+      const rest = await call(emulator, new URL(empty.json['@odata.nextLink'] as string).pathname + new URL(empty.json['@odata.nextLink'] as string).search, { token });
+      expect(rest.json.value).toEqual(direct.json.value);
+    } finally {
+      emulator.faults.emptyFirstPages = false;
+    }
     // A cast on transitiveMembers is an advanced query: refused without ConsistencyLevel and $count=true.
     const plainCast = await call(emulator, `/v1.0/groups/${group('all-staff')}/transitiveMembers/microsoft.graph.user?$top=999`, { token });
     expect([plainCast.status, plainCast.json.error.code]).toEqual([400, 'Request_UnsupportedQuery']);
