@@ -73,7 +73,7 @@ export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOpti
     send(res, state.graph.handle({ method: req.method, path, query: url.searchParams, headers: lowerCaseHeaders(req) }, `${graphOrigin(req)}/v1.0`));
   });
 
-  app.use(loginRoutes({ directory: state.directory, tokens: state.tokens, signIn: state.signIn, log: state.log, graphResource: () => ['https://graph.microsoft.com'] }));
+  app.use(loginRoutes({ directory: state.directory, tokens: state.tokens, signIn: state.signIn, log: state.log, graphResource: () => ['https://graph.microsoft.com'], faults: state.faults }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NotFound', message: 'The emulator serves login and Graph v1.0 paths only.' } });
   });

@@ -58,17 +58,23 @@ export const defaultFaults = (): FaultSettings => ({
 
 export type InjectedFault = { status: FaultRule['status']; retryAfterSeconds?: number } | undefined;
 
+/** A rule matching this path, spent by one: how the token endpoint's faults are injected (no random rates there). */
+export function injectRuleFault(settings: FaultSettings, pathAndQuery: string): InjectedFault {
+  const rule = settings.rules.find((candidate) => candidate.times > 0 && new RegExp(candidate.path, 'i').test(pathAndQuery));
+  if (!rule) return undefined;
+  rule.times -= 1;
+  settings.rules = settings.rules.filter((candidate) => candidate.times > 0);
+  return { status: rule.status, retryAfterSeconds: rule.retryAfterSeconds };
+}
+
 /** Decides whether this request fails by injection: spent rules first, then the random rates. */
 export function injectFault(settings: FaultSettings, pathAndQuery: string, random = Math.random): InjectedFault {
-  const rule = settings.rules.find((candidate) => candidate.times > 0 && new RegExp(candidate.path, 'i').test(pathAndQuery));
-  if (rule) {
-    rule.times -= 1;
-    settings.rules = settings.rules.filter((candidate) => candidate.times > 0);
-    return { status: rule.status, retryAfterSeconds: rule.retryAfterSeconds };
-  }
+  const ruled = injectRuleFault(settings, pathAndQuery);
+  if (ruled) return ruled;
   const roll = random();
   if (roll < settings.rate429) return { status: 429, retryAfterSeconds: 1 };
   if (roll < settings.rate429 + settings.rate503) return { status: 503, retryAfterSeconds: 1 };
-  if (roll < settings.rate429 + settings.rate503 + settings.rate504) return { status: 504 };
+  // Graph sends Retry-After with 503 and 504 too, and its SDKs wait it out.
+  if (roll < settings.rate429 + settings.rate503 + settings.rate504) return { status: 504, retryAfterSeconds: 1 };
   return undefined;
 }

@@ -25,28 +25,44 @@ export function resourceUnits({ path, hasSelect, hasExpand, top }: RequestCost):
   return Math.max(1, units);
 }
 
-export type ThrottleDecision = { allowed: true; percentUsed: number } | { allowed: false; retryAfterSeconds: number };
+/** Resource units per 20 seconds per app across all tenants (the same limits page). */
+export const APP_BUDGET_PER_20S = 150_000;
 
-/** A token bucket per app and tenant that refills continuously at the 10-second budget's rate. */
+export type ThrottleDecision = { allowed: true; percentUsed: number } | { allowed: false; retryAfterSeconds: number; scope: 'tenant' | 'application' };
+
+interface Bucket {
+  units: number;
+  at: number;
+}
+
+/**
+ * Token buckets that refill continuously at their budget's rate: one per app and tenant (the
+ * 10-second budget by tenant size) and one per app across all tenants (150,000 RU per 20 s). A
+ * request takes from both, or from neither.
+ */
 export class ResourceUnitThrottle {
-  private readonly buckets = new Map<string, { units: number; at: number }>();
-  /** Multiplies the documented budget; tests use a small factor to reach the limit quickly. */
+  private readonly buckets = new Map<string, Bucket>();
+  /** Multiplies the documented budgets; tests use a small factor to reach the limits quickly. */
   budgetFactor = 1;
 
-  take(appId: string, tenant: TenantDirectory, units: number, now = Date.now()): ThrottleDecision {
-    const capacity = BUDGET_PER_10S[tenant.size] * this.budgetFactor;
-    const perMs = capacity / 10_000;
-    const key = `${appId}/${tenant.id}`;
+  take(appId: string, tenant: Pick<TenantDirectory, 'id' | 'size'>, units: number, now = Date.now()): ThrottleDecision {
+    const pair = this.refill(`${appId}/${tenant.id}`, BUDGET_PER_10S[tenant.size] * this.budgetFactor, 10_000, now);
+    const app = this.refill(appId, APP_BUDGET_PER_20S * this.budgetFactor, 20_000, now);
+    for (const [bucket, scope] of [[pair, 'tenant'], [app, 'application']] as const) {
+      if (bucket.bucket.units < units) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((units - bucket.bucket.units) / bucket.perMs / 1000)), scope };
+    }
+    pair.bucket.units -= units;
+    app.bucket.units -= units;
+    return { allowed: true, percentUsed: Math.max(1 - pair.bucket.units / pair.capacity, 1 - app.bucket.units / app.capacity) };
+  }
+
+  private refill(key: string, capacity: number, windowMs: number, now: number): { bucket: Bucket; capacity: number; perMs: number } {
+    const perMs = capacity / windowMs;
     const bucket = this.buckets.get(key) ?? { units: capacity, at: now };
     bucket.units = Math.min(capacity, bucket.units + (now - bucket.at) * perMs);
     bucket.at = now;
     this.buckets.set(key, bucket);
-    if (bucket.units < units) {
-      const waitMs = (units - bucket.units) / perMs;
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
-    }
-    bucket.units -= units;
-    return { allowed: true, percentUsed: 1 - bucket.units / capacity };
+    return { bucket, capacity, perMs };
   }
 
   reset(): void {

@@ -116,7 +116,8 @@ export class GraphService {
       this.throttle.budgetFactor = this.faults.budgetFactor;
       const decision = this.throttle.take(token.appId, tenant, units);
       if (!decision.allowed) {
-        return finish(throttled(decision.retryAfterSeconds, clientRequestId, `Tenant_Application/ReadWrite/${token.appId}/${tenant.id}`));
+        const scope = decision.scope === 'tenant' ? `Tenant_Application/ReadWrite/${token.appId}/${tenant.id}` : `Application/ReadWrite/${token.appId}`;
+        return finish(throttled(decision.retryAfterSeconds, clientRequestId, scope));
       }
       const response = this.route(request, baseUrl, tenant, token);
       if (decision.percentUsed >= 0.8) response.headers['x-ms-throttle-limit-percentage'] = (decision.percentUsed).toFixed(1);

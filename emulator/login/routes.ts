@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Directory, TenantDirectory } from '../directory.js';
+import { injectRuleFault, type FaultSettings } from '../faults.js';
 import type { RequestLog } from '../request-log.js';
 import type { TokenIssuer } from '../tokens.js';
 import { aadstsDescription, redirect, textOf, tokenError } from './answers.js';
@@ -14,6 +15,8 @@ export interface LoginDeps {
   log: RequestLog;
   /** The https origin that answers as Graph, for the `.default` scope check. */
   graphResource: () => string[];
+  /** Rules naming the token endpoint (`oauth2/v2.0/token`) fail its requests too. */
+  faults: FaultSettings;
 }
 
 /** login.microsoftonline.com: sign-in, admin consent, the token endpoint, and the discovery documents MSAL reads. */
@@ -179,6 +182,14 @@ export function loginRoutes(deps: LoginDeps): Router {
   });
 
   router.post('/:tenant/oauth2/v2.0/token', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
+    // The token endpoint throttles (429, AADSTS50196 for a client asking in a loop) and has
+    // outages (5xx), with Retry-After, in AAD's error shape; MSAL then holds its requests back.
+    const fault = injectRuleFault(deps.faults, `/${req.params.tenant}/oauth2/v2.0/token`);
+    if (fault) {
+      if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+      if (fault.status === 429) return tokenError(res, 429, 'temporarily_unavailable', 50196, 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.');
+      return tokenError(res, fault.status === 404 ? 503 : fault.status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.');
+    }
     const form = (req.body ?? {}) as Record<string, string | undefined>;
     let clientId = form.client_id;
     let secret = form.client_secret;

@@ -136,6 +136,24 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     expect(await activeUsers()).toEqual(before.filter((name) => name !== 'Eva Kowalska' && name !== 'Noah Fischer'));
   });
 
+  it('the token endpoint throttles (429) and fails (503) with Retry-After: the cycle waits it out, and nobody is removed meanwhile', async () => {
+    await syncGroups('finance', 'sales');
+    await cycle();
+    const before = await activeUsers();
+    // Graph refuses the cached token, so a new one is needed just as the token endpoint is in trouble.
+    emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    emulator.faults.rules = [
+      { path: 'oauth2/v2.0/token', status: 429, times: 1, retryAfterSeconds: 1 },
+      { path: 'oauth2/v2.0/token', status: 503, times: 2, retryAfterSeconds: 1 },
+    ];
+    const run = await cycle();
+    expect(emulator.faults.rules).toEqual([]); // every injected failure was met
+    expect(run).toMatchObject({ status: 'ok', users_removed: 0, groups_failed: 0 });
+    expect(await activeUsers()).toEqual(before);
+    const refused = emulator.log.since(0).filter((entry) => entry.host === 'login' && entry.path.endsWith('/oauth2/v2.0/token') && entry.status >= 429);
+    expect(refused.map((entry) => entry.status).sort()).toEqual([429, 503, 503]);
+  });
+
   it('hidden membership without Member.Read.Hidden: the group fails, its members stay, nobody is removed', async () => {
     await syncGroups('board', 'finance');
     await cycle();
