@@ -48,7 +48,7 @@ export function deltaResponse(
   query: URLSearchParams,
   baseUrl: string,
   headers: Record<string, string | undefined>,
-  { tokenLifetimeMs, expiredAnswer = 'gone-410', emptyFirstPage = false }: { tokenLifetimeMs: number; expiredAnswer?: DeltaExpiredAnswer; emptyFirstPage?: boolean },
+  { tokenLifetimeMs, expiredAnswer = 'gone-410', emptyFirstPage = false, readsHidden = true }: { tokenLifetimeMs: number; expiredAnswer?: DeltaExpiredAnswer; emptyFirstPage?: boolean; readsHidden?: boolean },
 ): GraphResponse {
   const clientRequestId = headers['client-request-id'];
   // `Prefer: odata.maxpagesize=N` shrinks pages (an emulator convenience for paging tests).
@@ -95,7 +95,7 @@ export function deltaResponse(
   }
 
   if (emptyFirstPage && !state.emptied && state.offset === 0) return page(kind, { ...state, emptied: true }, [], baseUrl, true);
-  const listed = state.initial ? snapshot(kind, tenant, state) : changes(kind, tenant, state);
+  const listed = state.initial ? snapshot(kind, tenant, state, readsHidden) : changes(kind, tenant, state, readsHidden);
   const items = kind === 'groups' ? splitLargeGroups(listed as Array<Record<string, unknown>>, tenant.tenant.settings.deltaMembersPerObject) : listed;
   const slice = items.slice(state.offset, state.offset + pageSize);
   const next = state.offset + pageSize < items.length ? { ...state, offset: state.offset + pageSize } : undefined;
@@ -127,16 +127,22 @@ function memberRef(tenant: TenantDirectory, id: string) {
   return { '@odata.type': `#microsoft.graph.${tenant.kindOf(id) ?? 'user'}`, id };
 }
 
-function groupEntry(tenant: TenantDirectory, groupId: string, state: DeltaState, members?: Array<Record<string, unknown>>) {
+/**
+ * Microsoft documents no delta behaviour for hidden-membership groups read without
+ * Member.Read.Hidden; the emulator does what `/members` does and withholds their members
+ * (no `members@delta`), silently: the conservative reading (emulator/README.md).
+ */
+function groupEntry(tenant: TenantDirectory, groupId: string, state: DeltaState, members: Array<Record<string, unknown>> | undefined, readsHidden: boolean) {
   const group = tenant.groups.get(groupId)!;
   const select = selected(state);
   const entry: Record<string, unknown> = { ...groupJson(group, select && select.length > 0 ? [...select, 'id'] : undefined) };
+  const withheld = !readsHidden && group.visibility?.toLowerCase() === 'hiddenmembership';
   // A group without members carries no members@delta at all.
-  if (wantsMembers(state) && members !== undefined && members.length > 0) entry['members@delta'] = members;
+  if (wantsMembers(state) && !withheld && members !== undefined && members.length > 0) entry['members@delta'] = members;
   return entry;
 }
 
-function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
+function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState, readsHidden: boolean): unknown[] {
   if (kind === 'users') {
     const select = state.select && state.select.length > 0 ? [...state.select, 'id'] : undefined;
     return tenant.visibleUsers().filter((user) => inScope(state, user.id)).map((user) => userJson(user, select));
@@ -144,7 +150,7 @@ function snapshot(kind: Kind, tenant: TenantDirectory, state: DeltaState): unkno
   return tenant
     .sortedGroups()
     .filter((group) => inScope(state, group.id))
-    .map((group) => groupEntry(tenant, group.id, state, liveMembers(tenant, group.members).map((id) => memberRef(tenant, id))));
+    .map((group) => groupEntry(tenant, group.id, state, liveMembers(tenant, group.members).map((id) => memberRef(tenant, id)), readsHidden));
 }
 
 /** Members a read can see: users in the recycle bin keep their memberships but are not listed. */
@@ -167,7 +173,7 @@ function splitLargeGroups(items: Array<Record<string, unknown>>, perObject: numb
   return [...first, ...later.reverse()];
 }
 
-function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknown[] {
+function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState, readsHidden: boolean): unknown[] {
   const entries = tenant.changes.filter((change) => change.seq > state.since && change.seq <= state.until && change.objectType === (kind === 'groups' ? 'group' : 'user'));
   const touched = new Map<string, { deleted: boolean; members: Map<string, 'added' | 'removed'>; properties: Set<string> | null }>();
   // A user in the recycle bin is `@removed` with reason `changed` (restorable); one deleted for good, `deleted`.
@@ -201,7 +207,7 @@ function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState): unknow
       continue;
     }
     const members = [...slot.members].map(([member, how]) => (how === 'removed' ? { ...memberRef(tenant, member), '@removed': { reason: 'deleted' } } : memberRef(tenant, member)));
-    result.push(groupEntry(tenant, id, state, members));
+    result.push(groupEntry(tenant, id, state, members, readsHidden));
   }
   return result;
 }

@@ -169,7 +169,7 @@ export class GraphService {
 
     if ((root === 'groups' || root === 'users') && id !== undefined && DELTA_SEGMENTS.has(id) && relation === undefined) {
       if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
-      return deltaResponse(root, tenant, request.query, baseUrl, request.headers, { tokenLifetimeMs: this.faults.deltaTokenLifetimeSeconds * 1000, expiredAnswer: this.faults.deltaExpiredAnswer, emptyFirstPage: this.faults.emptyFirstPages });
+      return deltaResponse(root, tenant, request.query, baseUrl, request.headers, { tokenLifetimeMs: this.faults.deltaTokenLifetimeSeconds * 1000, expiredAnswer: this.faults.deltaExpiredAnswer, emptyFirstPage: this.faults.emptyFirstPages, readsHidden: has(['Member.Read.Hidden']) });
     }
 
     if (root === 'groups') {

@@ -161,6 +161,26 @@ describe('delta sync: cycles read only what changed, and agree with a full read'
     }
   });
 
+  it('hidden membership through delta: with Member.Read.Hidden its changes come through; without it they are withheld, the group fails, and nobody leaves', async () => {
+    const sync = await connect(0);
+    await sync.syncGroups([group('board'), group('finance')]);
+    await sync.cycle();
+    tenant.removeMembers(group('board'), [user('Jonas Weber')]);
+    const seen = await sync.cycle();
+    expect(seen).toMatchObject({ kind: 'delta', status: 'ok', users_removed: 1 });
+    tenant.addMembers(group('board'), [user('Jonas Weber')]);
+    await sync.cycle();
+    const before = await sync.activeUsers();
+    expect(before).toContain('Jonas Weber');
+
+    tenant.setPermissions(DEMO_APP_ID, HOOK_APP_ROLES.filter((role) => role !== 'Member.Read.Hidden'));
+    emulator.tokens.revokeTenant(DEMO_TENANT_ID);
+    tenant.removeMembers(group('board'), [user('Jonas Weber')]);
+    const withheld = await sync.cycle();
+    expect(withheld).toMatchObject({ kind: 'delta', groups_failed: 1, users_removed: 0 });
+    expect(await sync.activeUsers()).toEqual(before);
+  });
+
   it('follows nested groups, new users, deleted users and renames through changes alone', async () => {
     const sync = await connect(0);
     await sync.syncGroups([group('all-staff')]);
