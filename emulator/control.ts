@@ -36,7 +36,7 @@ const consent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('set-permissions'), appId: z.string(), appRoles: z.array(z.enum(GRAPH_APP_ROLES)) }),
 ]);
 const settings = z
-  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']), usersCanConsent: z.boolean(), deltaMembersPerObject: z.number().int().min(1), replicationLagSeconds: z.number().min(0).max(600) })
+  .object({ canGrantTenantWideConsent: z.boolean(), hiddenMembership: z.enum(['silent', 'forbidden']), usersCanConsent: z.boolean(), deltaMembersPerObject: z.number().int().min(1), replicationLagSeconds: z.number().min(0).max(600), emptyFirstPages: z.boolean(), deltaRepeatsUsers: z.boolean(), deltaExpiredAnswer: z.enum(DELTA_EXPIRED_ANSWERS) })
   .partial()
   .strict();
 const faults = z
@@ -99,8 +99,9 @@ export function controlRoutes(state: EmulatorState): Router {
   router.patch('/tenants/:tenant/groups/:group', (req, res) => {
     res.json(tenant(req).updateGroup(req.params.group, onlyNamed(patchGroup.parse(req.body), req.body)));
   });
+  // A Microsoft 365 group to the recycle bin, any other for good; `?permanently=true` skips the bin.
   router.delete('/tenants/:tenant/groups/:group', (req, res) => {
-    tenant(req).deleteGroup(req.params.group);
+    tenant(req).deleteGroup(req.params.group, { permanently: req.query.permanently === 'true' });
     res.status(204).end();
   });
   router.post('/tenants/:tenant/groups/:group/members', (req, res) => {
@@ -120,6 +121,14 @@ export function controlRoutes(state: EmulatorState): Router {
   // To the recycle bin; `?permanently=true` deletes for good.
   router.delete('/tenants/:tenant/users/:user', (req, res) => {
     tenant(req).deleteUser(req.params.user, { permanently: req.query.permanently === 'true' });
+    res.status(204).end();
+  });
+  router.post('/tenants/:tenant/deleted-groups/:group/restore', (req, res) => {
+    tenant(req).restoreGroup(req.params.group);
+    res.status(204).end();
+  });
+  router.delete('/tenants/:tenant/deleted-groups/:group', (req, res) => {
+    tenant(req).purgeGroup(req.params.group);
     res.status(204).end();
   });
   router.post('/tenants/:tenant/deleted-users/:user/restore', (req, res) => {

@@ -33,12 +33,14 @@ export class TenantDirectory {
    * after 30 days (or a purge) they are deleted for good.
    */
   readonly deletedUsers = new Map<string, { user: User; deletedAt: number }>();
+  /** Microsoft 365 groups in the recycle bin, restorable with their members. */
+  readonly deletedGroups = new Map<string, { group: Group; deletedAt: number }>();
   private groupsByName: Group[] | undefined;
   /** What deleted objects were, so a delta can still name the type of a removed member. */
   private readonly deletedKinds = new Map<string, 'user' | 'group'>();
   private transitive = new Map<string, DirectoryObject[]>();
   private seq = 0;
-  /** When users created while the emulator runs were created (epoch ms): replication lag hides them for a while. */
+  /** When users and groups created while the emulator runs were created (epoch ms): replication lag hides them for a while. */
   private readonly createdAt = new Map<string, number>();
 
   constructor(public tenant: Tenant) {
@@ -62,11 +64,16 @@ export class TenantDirectory {
     return this.users.size < 50 ? 'S' : this.users.size <= 500 ? 'M' : 'L';
   }
 
-  /** A user created within the tenant's replication lag: not found by id, listed or counted yet. */
-  lagging(userId: string, now = Date.now()): boolean {
+  /** An object created within the tenant's replication lag: not found by id, listed or counted yet. */
+  lagging(objectId: string, now = Date.now()): boolean {
     const lag = this.tenant.settings.replicationLagSeconds * 1000;
-    const created = this.createdAt.get(userId);
+    const created = this.createdAt.get(objectId);
     return lag > 0 && created !== undefined && now - created < lag;
+  }
+
+  /** Groups a read of `/groups` sees now, in name order. */
+  visibleGroups(now = Date.now()): Group[] {
+    return this.sortedGroups().filter((group) => !this.lagging(group.id, now));
   }
 
   /** Users a read of `/users` sees now. */
@@ -157,22 +164,49 @@ export class TenantDirectory {
 
   createGroup(group: Group): void {
     this.groups.set(group.id, group);
+    this.createdAt.set(group.id, Date.now());
     this.groupsByName = undefined;
     this.membershipChanged();
     this.record('group', group.id, 'created');
   }
 
-  deleteGroup(groupId: string): void {
-    this.requireGroup(groupId);
+  /**
+   * A Microsoft 365 group goes to the recycle bin first (restorable for 30 days, with its members);
+   * a security or distribution group, or `permanently`, is deleted for good and leaves the groups
+   * it was in.
+   */
+  deleteGroup(groupId: string, { permanently = false } = {}): void {
+    const group = this.groups.get(groupId);
+    if (!group) {
+      if (permanently && this.deletedGroups.has(groupId)) return this.purgeGroup(groupId);
+      throw new NotFound(`no group ${groupId}`);
+    }
     this.groups.delete(groupId);
     this.deletedKinds.set(groupId, 'group');
-    for (const other of this.groups.values()) {
-      if (!other.members.includes(groupId)) continue;
-      other.members = other.members.filter((id) => id !== groupId);
-      this.record('group', other.id, 'membersRemoved', [groupId]);
-    }
     this.groupsByName = undefined;
     this.membershipChanged();
+    if (!permanently && group.groupTypes.includes('Unified')) {
+      this.deletedGroups.set(groupId, { group, deletedAt: Date.now() });
+      this.record('group', groupId, 'softDeleted');
+      return;
+    }
+    this.leaveGroups(groupId);
+    this.record('group', groupId, 'deleted');
+  }
+
+  restoreGroup(groupId: string): void {
+    const deleted = this.deletedGroups.get(groupId);
+    if (!deleted) throw new NotFound(`no deleted group ${groupId}`);
+    this.deletedGroups.delete(groupId);
+    this.groups.set(groupId, deleted.group);
+    this.groupsByName = undefined;
+    this.membershipChanged();
+    this.record('group', groupId, 'restored');
+  }
+
+  purgeGroup(groupId: string): void {
+    if (!this.deletedGroups.delete(groupId)) throw new NotFound(`no deleted group ${groupId}`);
+    this.leaveGroups(groupId);
     this.record('group', groupId, 'deleted');
   }
 
@@ -229,16 +263,18 @@ export class TenantDirectory {
     this.record('user', userId, 'deleted');
   }
 
-  /** Users 30 days in the recycle bin are deleted for good (Entra's retention). */
+  /** Users and groups 30 days in the recycle bin are deleted for good (Entra's retention). */
   purgeExpired(now = Date.now()): void {
     for (const [userId, { deletedAt }] of this.deletedUsers) if (now - deletedAt >= RECYCLE_BIN_MS) this.purgeUser(userId);
+    for (const [groupId, { deletedAt }] of this.deletedGroups) if (now - deletedAt >= RECYCLE_BIN_MS) this.purgeGroup(groupId);
   }
 
-  private leaveGroups(userId: string): void {
+  /** An object deleted for good leaves every group it was a member of. */
+  private leaveGroups(objectId: string): void {
     for (const group of this.groups.values()) {
-      if (!group.members.includes(userId)) continue;
-      group.members = group.members.filter((id) => id !== userId);
-      this.record('group', group.id, 'membersRemoved', [userId]);
+      if (!group.members.includes(objectId)) continue;
+      group.members = group.members.filter((id) => id !== objectId);
+      this.record('group', group.id, 'membersRemoved', [objectId]);
     }
     this.membershipChanged();
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELTA_EXPIRED_ANSWERS } from './faults.js';
 
 /**
  * The emulator's world in JSON, with Graph's property names: applications registered by
@@ -131,6 +132,12 @@ export const tenantSchema = z.object({
        * consistency") unless a test or a world asks for lag.
        */
       replicationLagSeconds: z.number().min(0).max(600).default(0),
+      /** This tenant's collections and delta rounds start with an empty page that has a nextLink (also a fault for all tenants). */
+      emptyFirstPages: z.boolean().optional(),
+      /** Delta rounds of this tenant list each user again, as it is now, after the others (Graph may return an object more than once; the later copy wins). */
+      deltaRepeatsUsers: z.boolean().optional(),
+      /** How this tenant refuses an expired delta token (else the faults' `deltaExpiredAnswer`). */
+      deltaExpiredAnswer: z.enum(DELTA_EXPIRED_ANSWERS).optional(),
     })
     .default({ canGrantTenantWideConsent: true, hiddenMembership: 'silent', usersCanConsent: true, deltaMembersPerObject: 500, replicationLagSeconds: 0 }),
   /** Consent state: an app is installed in the tenant when it has a service principal here. */

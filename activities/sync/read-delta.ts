@@ -8,9 +8,8 @@ import { DeltaExpired, followDelta, groupDeltaSchema, userDeltaSchema } from '..
 import { memberOfPage } from '../graph/members.js';
 import { keepHeartbeating } from '../heartbeat.js';
 import { countThrottled, toStagedUser, type createRunContexts, type RunContext, type SyncDeps } from './context.js';
-import { HIDDEN, MISSING, newCursor, readGroup, recordOutcome } from './read-group.js';
+import { HIDDEN, MISSING, newCursor, NOT_YET_VISIBLE, readGroup, recordOutcome } from './read-group.js';
 
-const NOT_YET_VISIBLE = 'A new member is not visible in Microsoft Graph yet (replication lag): the group is read again on the next sync.';
 
 type Scope = Awaited<ReturnType<typeof deltaScope>>;
 
@@ -82,7 +81,7 @@ async function readChanges(run: RunContext, connectionId: string, links: DeltaLi
       read.add(groupId);
       closure.add(groupId);
       const cursor = newCursor();
-      const outcome = await readGroup(run, groupId, cursor, () => heartbeat({ phase: 'groups-full', requests: tally.requests }));
+      const outcome = await readGroup(run, groupId, cursor, () => heartbeat({ phase: 'groups-full', requests: tally.requests }), { synced: scope.synced.includes(groupId) });
       tally.requests += cursor.requests;
       if (outcome.status === 'failed') failed.push(groupId);
       for (const child of outcome.nestedGroupIds ?? []) if (!closure.has(child)) toRead.add(child);

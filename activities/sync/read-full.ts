@@ -48,12 +48,13 @@ export function createFullReadActivities({ db }: SyncDeps, runContext: ReturnTyp
       const run = runContext(tenantId, runId);
       const progress: BatchProgress = (activityInfo().heartbeatDetails as BatchProgress | undefined) ?? { done: {}, cursors: {} };
       const queue = groupIds.filter((groupId) => !progress.done[groupId]);
+      const synced = new Set(await syncedGroupIds(db, connectionId));
       let retryable: Error | undefined;
       const readNext = async () => {
         for (let groupId = queue.shift(); groupId !== undefined; groupId = queue.shift()) {
           const cursor = (progress.cursors[groupId] ??= newCursor());
           try {
-            progress.done[groupId] = await readGroup(run, groupId, cursor, () => heartbeat(progress));
+            progress.done[groupId] = await readGroup(run, groupId, cursor, () => heartbeat(progress), { synced: synced.has(groupId) });
           } catch (error) {
             countThrottled(error);
             if (!(error instanceof ApplicationFailure && error.nonRetryable)) {

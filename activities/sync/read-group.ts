@@ -10,6 +10,7 @@ import { MISSING_GROUP as MISSING } from './decide/group-status.js';
 
 export { MISSING };
 
+export const NOT_YET_VISIBLE = 'A new member is not visible in Microsoft Graph yet (replication lag): the group is read again on the next sync.';
 export const HIDDEN = `Could not load members. ${describeFailure({ type: FailureType.HiddenMembership, message: '' })}`;
 
 /** How far the read of one group has come: heartbeated, so a retried activity resumes at its page. */
@@ -30,18 +31,24 @@ export async function recordOutcome(run: RunContext, outcome: GroupOutcome, grap
 }
 
 /**
- * Reads one group in full: its name and visibility, then its direct members page by page into
+ * Reads one group in full (`synced`: one of the connection's synced groups, not one nested in them): its name and visibility, then its direct members page by page into
  * the run's staging tables (users with their properties, nested groups as edges). Each page is
  * written after its request returns. `cursor` lets a retried activity resume at the page it had
  * reached.
  */
-export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void): Promise<GroupOutcome> {
+export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void, { synced }: { synced: boolean }): Promise<GroupOutcome> {
   let group;
   try {
     cursor.requests += 1;
     group = await run.graph(async (client) => groupSchema.parse(await client.api(`/groups/${groupId}`).select(GROUP_SELECT).get()));
   } catch (error) {
-    if (error instanceof ApplicationFailure && error.type === FailureType.GraphNotFound) return recordOutcome(run, { groupId, status: 'missing', error: MISSING }, cursor.requests);
+    if (error instanceof ApplicationFailure && error.type === FailureType.GraphNotFound) {
+      // A nested group was just listed by its parent: a 404 is replication lag, "not yet", never
+      // "gone" (a nested group deleted in Entra is no longer listed, or comes @removed in a delta).
+      // A synced group that 404s is missing, and its members stay through the grace period.
+      if (!synced) return recordOutcome(run, { groupId, status: 'failed', error: NOT_YET_VISIBLE, failureType: FailureType.EntraUnavailable }, cursor.requests);
+      return recordOutcome(run, { groupId, status: 'missing', error: MISSING }, cursor.requests);
+    }
     throw error;
   }
   if (cursor.pages === 0) await clearStagedGroup(run.db, run.runId, groupId);

@@ -96,7 +96,7 @@ export function deltaResponse(
 
   if (emptyFirstPage && !state.emptied && state.offset === 0) return page(kind, { ...state, emptied: true }, [], baseUrl, true);
   const listed = state.initial ? snapshot(kind, tenant, state, readsHidden) : changes(kind, tenant, state, readsHidden);
-  const items = kind === 'groups' ? splitLargeGroups(listed as Array<Record<string, unknown>>, tenant.tenant.settings.deltaMembersPerObject) : listed;
+  const items = kind === 'groups' ? splitLargeGroups(listed as Array<Record<string, unknown>>, tenant.tenant.settings.deltaMembersPerObject) : tenant.tenant.settings.deltaRepeatsUsers ? [...listed, ...listed] : listed;
   const slice = items.slice(state.offset, state.offset + pageSize);
   const next = state.offset + pageSize < items.length ? { ...state, offset: state.offset + pageSize } : undefined;
   return page(kind, next ?? state, slice, baseUrl, next !== undefined);
@@ -188,14 +188,16 @@ function changes(kind: Kind, tenant: TenantDirectory, state: DeltaState, readsHi
     if (change.change === 'deleted') slot.deleted = true;
     if (change.change === 'created') slot.deleted = false;
     for (const member of change.memberIds ?? []) slot.members.set(member, change.change === 'membersRemoved' ? 'removed' : 'added');
-    if (change.change === 'created' && kind === 'groups') for (const member of liveMembers(tenant, tenant.groups.get(change.id)?.members ?? [])) slot.members.set(member, 'added');
+    // A group created or restored comes with all its members.
+    if ((change.change === 'created' || change.change === 'restored') && kind === 'groups') for (const member of liveMembers(tenant, tenant.groups.get(change.id)?.members ?? [])) slot.members.set(member, 'added');
     touched.set(change.id, slot);
   }
   const result: unknown[] = [];
   for (const [id, slot] of touched) {
     const exists = kind === 'groups' ? tenant.groups.has(id) : tenant.users.has(id);
     if (slot.deleted || !exists) {
-      result.push({ id, '@removed': { reason: kind === 'users' && tenant.deletedUsers.has(id) ? 'changed' : 'deleted' } });
+      const restorable = kind === 'users' ? tenant.deletedUsers.has(id) : tenant.deletedGroups.has(id);
+      result.push({ id, '@removed': { reason: restorable ? 'changed' : 'deleted' } });
       continue;
     }
     if (kind === 'users') {

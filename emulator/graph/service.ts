@@ -155,7 +155,7 @@ export class GraphService {
       eventual,
       clientRequestId,
       collectionUrl: `${baseUrl}/${collection}`,
-      emptyFirstPage: this.faults.emptyFirstPages,
+      emptyFirstPage: this.faults.emptyFirstPages || tenant.tenant.settings.emptyFirstPages === true,
     });
     const [root, id, relation, ...rest] = segments;
 
@@ -169,17 +169,17 @@ export class GraphService {
 
     if ((root === 'groups' || root === 'users') && id !== undefined && DELTA_SEGMENTS.has(id) && relation === undefined) {
       if (!has(root === 'groups' ? READ_GROUPS : READ_USERS)) return forbidden(clientRequestId);
-      return deltaResponse(root, tenant, request.query, baseUrl, request.headers, { tokenLifetimeMs: this.faults.deltaTokenLifetimeSeconds * 1000, expiredAnswer: this.faults.deltaExpiredAnswer, emptyFirstPage: this.faults.emptyFirstPages, readsHidden: has(['Member.Read.Hidden']) });
+      return deltaResponse(root, tenant, request.query, baseUrl, request.headers, { tokenLifetimeMs: this.faults.deltaTokenLifetimeSeconds * 1000, expiredAnswer: tenant.tenant.settings.deltaExpiredAnswer ?? this.faults.deltaExpiredAnswer, emptyFirstPage: this.faults.emptyFirstPages || tenant.tenant.settings.emptyFirstPages === true, readsHidden: has(['Member.Read.Hidden']) });
     }
 
     if (root === 'groups') {
       if (!has(READ_GROUPS)) return forbidden(clientRequestId);
       if (id === undefined || id === '$count') {
-        if (id === '$count') return countOrRefuse(tenant.groups.size, eventual, clientRequestId);
-        return listResponse(tenant.sortedGroups(), groupShape, listRequest('groups'));
+        if (id === '$count') return countOrRefuse(tenant.visibleGroups().length, eventual, clientRequestId);
+        return listResponse(tenant.visibleGroups(), groupShape, listRequest('groups'));
       }
       const group = tenant.groups.get(id);
-      if (!group) return notFound(id, clientRequestId);
+      if (!group || tenant.lagging(group.id)) return notFound(id, clientRequestId);
       if (relation === undefined) {
         const selected = parseSelect(request.query, GROUP_PROPERTIES, 'microsoft.graph.group', clientRequestId);
         if ('error' in selected) return selected.error!;

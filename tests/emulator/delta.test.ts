@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TENANT_ID } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
-import { userSchema } from '../../emulator/model.js';
+import { groupSchema, userSchema } from '../../emulator/model.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
 import { appToken, call, startTestEmulator } from '../support/emulator.js';
@@ -133,6 +133,36 @@ describe('delta queries: /groups/delta and /users/delta', () => {
     const left = (await get(groupsLink)).json.value as Array<{ id: string; 'members@delta': Array<{ id: string; '@removed'?: unknown }> }>;
     expect(left.map((item) => item.id).sort()).toEqual(before);
     expect(left.every((item) => item['members@delta'].some((member) => member.id === ravi && member['@removed'] !== undefined))).toBe(true);
+  });
+
+  it('a Microsoft 365 group goes to the recycle bin (@removed "changed") and comes back with its members; a security group is deleted for good; a new group lags like a new user', async () => {
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    const link = (await round('/v1.0/groups/delta?$select=displayName,members')).at(-1)['@odata.deltaLink'] as string;
+    const board = group('board'); // Microsoft 365
+    const members = [...tenant.groups.get(board)!.members].sort();
+    tenant.deleteGroup(board);
+    expect((await get(`/v1.0/groups/${board}`)).status).toBe(404);
+    const soft = await get(link);
+    expect(soft.json.value).toEqual([{ id: board, '@removed': { reason: 'changed' } }]);
+    tenant.restoreGroup(board);
+    const back = await get(soft.json['@odata.deltaLink'] as string);
+    const restored = back.json.value as Array<{ id: string; 'members@delta': Array<{ id: string }> }>;
+    expect(restored.map((item) => item.id)).toEqual([board]);
+    expect(restored[0]!['members@delta'].map((member) => member.id).sort()).toEqual(members);
+
+    const lag = stableId('northwind', 'group', 'lagging-team');
+    tenant.tenant.settings.replicationLagSeconds = 60;
+    try {
+      tenant.createGroup(groupSchema.parse({ id: lag, displayName: 'Lagging Team', mailEnabled: false, securityEnabled: true, members: [user('Ben Carter')] }));
+      expect((await get(`/v1.0/groups/${lag}`)).status).toBe(404);
+      expect((await get('/v1.0/groups?$select=id&$top=999')).json.value.map((item: { id: string }) => item.id)).not.toContain(lag);
+    } finally {
+      tenant.tenant.settings.replicationLagSeconds = 0;
+    }
+    expect((await get(`/v1.0/groups/${lag}`)).status).toBe(200);
+    tenant.deleteGroup(lag); // a security group: gone for good
+    const gone = await get(back.json['@odata.deltaLink'] as string);
+    expect((gone.json.value as Array<{ id: string; '@removed'?: unknown }>).find((item) => item.id === lag)).toEqual({ id: lag, '@removed': { reason: 'deleted' } });
   });
 
   it('a group with more members@delta than fit one object comes as several objects with one id, the later parts on later pages, together exactly its members', async () => {
