@@ -1,3 +1,4 @@
+import '../lib/require-node.js';
 import { parseArgs } from 'node:util';
 import { createDb } from '../db/client.js';
 import { loadConfigOrExit } from '../lib/config.js';

@@ -1,3 +1,4 @@
+import '../lib/require-node.js';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createDb } from './client.js';
 import { migrateToLatest } from './migrate.js';

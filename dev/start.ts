@@ -1,3 +1,4 @@
+import '../lib/require-node.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,3 +1,4 @@
+import '../lib/require-node.js';
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfigOrExit } from '../lib/config.js';

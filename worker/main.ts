@@ -1,3 +1,4 @@
+import '../lib/require-node.js';
 import { promises as fs } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';

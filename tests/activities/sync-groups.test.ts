@@ -107,15 +107,20 @@ describe('reading a batch of groups', () => {
     expect(stagedAfter.every((row) => row.display_name !== null)).toBe(true);
   });
 
-  it('a group Graph refuses is reported and the batch goes on', async () => {
+  it('a group Graph does not find is reported and the batch goes on: a synced one is missing, a nested one (just listed by its parent) not yet visible', async () => {
     const runId = randomUUID();
     await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
     const gone = stableId('northwind', 'group', 'never-existed');
-    const outcomes = await attempt(runId, [gone, group('sales')]).result;
+    const lagging = stableId('northwind', 'group', 'listed-but-not-yet-visible');
+    await database.db.insertInto('synced_groups').values({ connection_id: connectionId, group_id: gone, display_name: 'Gone' }).execute();
+    const outcomes = await attempt(runId, [gone, lagging, group('sales')]).result;
+    await database.db.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
     expect(outcomes.map((outcome) => [outcome.groupId, outcome.status])).toEqual([
       [gone, 'missing'],
+      [lagging, 'failed'],
       [group('sales'), 'ok'],
     ]);
+    expect(outcomes[1]!.error).toMatch(/not visible in Microsoft Graph yet/);
     const staged = await database.db.selectFrom('sync_staged_members').select((eb) => eb.fn.countAll<string>().as('n')).where('run_id', '=', runId).where('group_id', '=', group('sales')).executeTakeFirstOrThrow();
     expect(Number(staged.n)).toBe(7);
   });

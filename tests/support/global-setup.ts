@@ -1,3 +1,4 @@
+import '../../lib/require-node.js';
 import type { TestProject } from 'vitest/node';
 import { startServices } from './services.js';
 
