@@ -63,7 +63,7 @@ export function createIdTokenValidator(options: { loginOrigin: string; clientId:
     if (!key) {
       // An unknown kid: Microsoft rolled its keys, so read the set again.
       for (const jwk of jwksSchema.parse(await json(discovery.jwks_uri)).keys) {
-        if (jwk.kty === 'RSA') keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+        if (jwk.kty === 'RSA') keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
       }
       key = keys.get(kid);
     }
