@@ -7,12 +7,15 @@ import { createDb } from '../db/client.js';
 import { entraSettingsFromConfig } from '../lib/entra-settings.js';
 import { loadConfigOrExit, syncSettings } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { temporalConnectConfigOrExit } from '../lib/temporal-connection.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { bundlePath } from './build-bundle.js';
 import { createWorker } from './worker.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
-const config = loadConfigOrExit('DATABASE_URL', 'TEMPORAL_ADDRESS', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
+const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
+// Address, namespace, TLS and API key as Temporal's own tooling reads them (Temporal Cloud included).
+const temporalConfig = temporalConnectConfigOrExit();
 const entra = createEntraClients(entraSettingsFromConfig(config)!);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 
@@ -34,18 +37,18 @@ const workflowBundle = await fs.access(bundlePath).then(
   },
 );
 const db = createDb(config.DATABASE_URL);
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect(temporalConfig.connectionOptions);
 // Activities hand saved selections to the sync workflow through an ordinary client.
-const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const clientConnection = await Connection.connect(temporalConfig.connectionOptions);
 const temporal = {
-  client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  client: new Client({ connection: clientConnection, namespace: temporalConfig.namespace }),
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   sync: syncSettings(config),
 };
 try {
   const worker = await createWorker({
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
+    namespace: temporalConfig.namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { db, entra, temporal },
     workflowBundle,
