@@ -63,6 +63,9 @@ const SECRET_VARIABLES = new Set(['SESSION_SECRET', 'ENTRA_CLIENT_SECRET']);
 
 export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 
+/** The names of every variable the product reads (for checks of deployment files). */
+export const configKeys: readonly string[] = Object.keys(schema.shape);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
