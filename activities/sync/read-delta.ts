@@ -10,7 +10,6 @@ import { keepHeartbeating } from '../heartbeat.js';
 import { countThrottled, toStagedUser, type createRunContexts, type RunContext, type SyncDeps } from './context.js';
 import { HIDDEN, MISSING, newCursor, NOT_YET_VISIBLE, readGroup, recordOutcome } from './read-group.js';
 
-
 type Scope = Awaited<ReturnType<typeof deltaScope>>;
 
 const USER_TYPE = '#microsoft.graph.user';
