@@ -230,7 +230,10 @@ export function loginRoutes(deps: LoginDeps): Router {
       return tokenError(res, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`);
     }
     const scopes = (form.scope ?? '').split(' ').filter((scope) => !['openid', 'profile', 'offline_access'].includes(scope));
-    if (scopes.length !== 1 || !deps.graphResource().some((resource) => scopes[0] === `${resource}/.default`)) {
+    // Graph's resource, or the emulator's own origin: it answers as Graph on the host it is reached
+    // at, as a national cloud's Graph is its own resource (https://graph.microsoft.us, …).
+    const resources = [...deps.graphResource(), `https://${req.headers.host ?? ''}`];
+    if (scopes.length !== 1 || !resources.some((resource) => scopes[0] === `${resource}/.default`)) {
       return tokenError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
     }
     const principal = tenant.servicePrincipal(app.appId);
