@@ -32,9 +32,9 @@ export class TenantDirectory {
    * memberships, which no read shows while they are deleted and which come back with a restore;
    * after 30 days (or a purge) they are deleted for good.
    */
-  readonly deletedUsers = new Map<string, { user: User; deletedAt: number }>();
+  readonly deletedUsers = new Map<string, Deleted<User>>();
   /** Microsoft 365 groups in the recycle bin, restorable with their members. */
-  readonly deletedGroups = new Map<string, { group: Group; deletedAt: number }>();
+  readonly deletedGroups = new Map<string, Deleted<Group>>();
   private groupsByName: Group[] | undefined;
   /** What deleted objects were, so a delta can still name the type of a removed member. */
   private readonly deletedKinds = new Map<string, 'user' | 'group'>();
@@ -176,38 +176,15 @@ export class TenantDirectory {
    * it was in.
    */
   deleteGroup(groupId: string, { permanently = false } = {}): void {
-    const group = this.groups.get(groupId);
-    if (!group) {
-      if (permanently && this.deletedGroups.has(groupId)) return this.purgeGroup(groupId);
-      throw new NotFound(`no group ${groupId}`);
-    }
-    this.groups.delete(groupId);
-    this.deletedKinds.set(groupId, 'group');
-    this.groupsByName = undefined;
-    this.membershipChanged();
-    if (!permanently && group.groupTypes.includes('Unified')) {
-      this.deletedGroups.set(groupId, { group, deletedAt: Date.now() });
-      this.record('group', groupId, 'softDeleted');
-      return;
-    }
-    this.leaveGroups(groupId);
-    this.record('group', groupId, 'deleted');
+    this.remove('group', groupId, !permanently && this.groups.get(groupId)?.groupTypes.includes('Unified') === true);
   }
 
   restoreGroup(groupId: string): void {
-    const deleted = this.deletedGroups.get(groupId);
-    if (!deleted) throw new NotFound(`no deleted group ${groupId}`);
-    this.deletedGroups.delete(groupId);
-    this.groups.set(groupId, deleted.group);
-    this.groupsByName = undefined;
-    this.membershipChanged();
-    this.record('group', groupId, 'restored');
+    this.restore('group', groupId);
   }
 
   purgeGroup(groupId: string): void {
-    if (!this.deletedGroups.delete(groupId)) throw new NotFound(`no deleted group ${groupId}`);
-    this.leaveGroups(groupId);
-    this.record('group', groupId, 'deleted');
+    this.purge('group', groupId);
   }
 
   createUser(user: User): void {
@@ -229,38 +206,65 @@ export class TenantDirectory {
    * days) deletes it for good: only then does it leave its groups.
    */
   deleteUser(userId: string, { permanently = false } = {}): void {
-    const user = this.users.get(userId);
-    if (!user) {
-      if (permanently && this.deletedUsers.has(userId)) return this.purgeUser(userId);
-      throw new NotFound(`no user ${userId}`);
-    }
-    this.users.delete(userId);
-    this.deletedKinds.set(userId, 'user');
-    this.membershipChanged();
-    if (!permanently) {
-      this.deletedUsers.set(userId, { user, deletedAt: Date.now() });
-      this.record('user', userId, 'softDeleted');
-      return;
-    }
-    this.leaveGroups(userId);
-    this.record('user', userId, 'deleted');
+    this.remove('user', userId, !permanently);
   }
 
   /** Brings a user back from the recycle bin with its memberships. */
   restoreUser(userId: string): void {
-    const deleted = this.deletedUsers.get(userId);
-    if (!deleted) throw new NotFound(`no deleted user ${userId}`);
-    this.deletedUsers.delete(userId);
-    this.users.set(userId, deleted.user);
-    this.membershipChanged();
-    this.record('user', userId, 'restored');
+    this.restore('user', userId);
   }
 
   /** Deletes a user in the recycle bin for good. */
   purgeUser(userId: string): void {
-    if (!this.deletedUsers.delete(userId)) throw new NotFound(`no deleted user ${userId}`);
-    this.leaveGroups(userId);
-    this.record('user', userId, 'deleted');
+    this.purge('user', userId);
+  }
+
+  // The recycle bin, one mechanism for users and groups: `soft` keeps the object (and the
+  // memberships naming it) restorable; deleting for good also takes it out of every group.
+  private live(kind: 'user' | 'group'): Map<string, User | Group> {
+    return kind === 'user' ? this.users : this.groups;
+  }
+
+  private bin(kind: 'user' | 'group'): Map<string, Deleted<User | Group>> {
+    return kind === 'user' ? this.deletedUsers : this.deletedGroups;
+  }
+
+  private remove(kind: 'user' | 'group', id: string, soft: boolean): void {
+    const object = this.live(kind).get(id);
+    if (!object) {
+      if (!soft && this.bin(kind).has(id)) return this.purge(kind, id);
+      throw new NotFound(`no ${kind} ${id}`);
+    }
+    this.live(kind).delete(id);
+    this.deletedKinds.set(id, kind);
+    this.objectsChanged(kind);
+    if (soft) {
+      this.bin(kind).set(id, { object, deletedAt: Date.now() });
+      this.record(kind, id, 'softDeleted');
+      return;
+    }
+    this.leaveGroups(id);
+    this.record(kind, id, 'deleted');
+  }
+
+  private restore(kind: 'user' | 'group', id: string): void {
+    const deleted = this.bin(kind).get(id);
+    if (!deleted) throw new NotFound(`no deleted ${kind} ${id}`);
+    this.bin(kind).delete(id);
+    this.live(kind).set(id, deleted.object);
+    this.objectsChanged(kind);
+    this.record(kind, id, 'restored');
+  }
+
+  private purge(kind: 'user' | 'group', id: string): void {
+    if (!this.bin(kind).delete(id)) throw new NotFound(`no deleted ${kind} ${id}`);
+    this.leaveGroups(id);
+    this.record(kind, id, 'deleted');
+  }
+
+  private objectsChanged(kind: 'user' | 'group'): void {
+    if (kind === 'group') this.groupsByName = undefined;
+    this.membershipChanged();
   }
 
   /** Users and groups 30 days in the recycle bin are deleted for good (Entra's retention). */
@@ -329,7 +333,13 @@ export class TenantDirectory {
   }
 }
 
-/** How long Entra keeps a deleted user restorable. */
+/** An object in the recycle bin, and when it went there. */
+interface Deleted<T> {
+  object: T;
+  deletedAt: number;
+}
+
+/** How long Entra keeps a deleted user or Microsoft 365 group restorable. */
 const RECYCLE_BIN_MS = 30 * 24 * 60 * 60 * 1000;
 
 export class NotFound extends Error {

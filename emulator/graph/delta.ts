@@ -68,9 +68,7 @@ export function deltaResponse(
       if (expiredAnswer === 'sync-state-not-found-400') return graphError(400, 'syncStateNotFound', message, clientRequestId);
       return graphError(410, 'syncStateNotFound', message, clientRequestId, { Location: restart });
     }
-    // A users round reports nothing past a change still replicating: it comes a round late.
-    const until = kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq;
-    state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: Math.max(decoded.until, until), initial: false, offset: 0, issuedAt: now };
+    state = skipToken !== null ? decoded : { ...decoded, since: decoded.until, until: Math.max(decoded.until, roundEnd(kind, tenant, now)), initial: false, offset: 0, issuedAt: now };
   } else {
     let select = query.get('$select')?.split(',').map((name) => name.trim()).filter(Boolean) ?? null;
     // `$expand=members` (as in Graph's own walkthrough) asks for members@delta like `$select=members`.
@@ -90,7 +88,7 @@ export function deltaResponse(
       if (ids.length > MAX_FILTER_IDS) return unsupportedQuery(`The $filter on delta may name at most ${MAX_FILTER_IDS} ids.`, clientRequestId);
     }
     const minimal = /return=minimal/i.test(headers.prefer ?? '');
-    state = { kind, since: 0, until: kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq, initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now, ...(minimal ? { minimal } : {}) };
+    state = { kind, since: 0, until: roundEnd(kind, tenant, now), initial: deltaToken !== 'latest', offset: 0, select, ids, issuedAt: now, ...(minimal ? { minimal } : {}) };
     if (deltaToken === 'latest') return page(kind, state, [], baseUrl);
   }
 
@@ -101,6 +99,9 @@ export function deltaResponse(
   const next = state.offset + pageSize < items.length ? { ...state, offset: state.offset + pageSize } : undefined;
   return page(kind, next ?? state, slice, baseUrl, next !== undefined);
 }
+
+/** Where a round starting now ends: a users round reports nothing past a change still replicating (it comes a round late). */
+const roundEnd = (kind: Kind, tenant: TenantDirectory, now: number) => (kind === 'users' ? tenant.replicatedUntil(now) : tenant.lastSeq);
 
 function page(kind: Kind, state: DeltaState, value: unknown[], baseUrl: string, more = false): GraphResponse {
   const select = state.select ? `(${state.select.join(',')})` : '';

@@ -1,12 +1,10 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrgBySlug } from '../../db/repositories/accounts.js';
-import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
-import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
-import { launchChromium, signedInPage } from '../support/browser.js';
-import { startProductStack, type ProductStack } from '../support/stack.js';
+import { signedInPage } from '../support/browser.js';
+import { startPaneStack } from '../support/pane-stack.js';
+import type { ProductStack } from '../support/stack.js';
 
 const TENANT = generateTenant({
   seed: 21,
@@ -27,21 +25,12 @@ describe('in a real browser: the pane without JavaScript, and the sync status po
   let stack: ProductStack;
   let browser: Browser;
   let connectionId: string;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startProductStack({ prefix: 'plain', tenants: [TENANT] }), launchChromium()]);
-    const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
-    connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: TENANT.id, tenantName: 'Tailspin Toys', verifiedDomains: [] });
-    await stack.database.db
-      .insertInto('synced_groups')
-      .values(TENANT.groups!.slice(0, 3).map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName })))
-      .execute();
+    ({ stack, browser, connectionId, stop } = await startPaneStack('plain', TENANT, 'Tailspin Toys'));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack.temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId)).terminate().catch(() => undefined);
-    await stack.stop();
-  });
+  afterAll(() => stop?.());
 
   it('without JavaScript: Sync now, All users, Show more, the user search and the group search are plain pages', async () => {
     const page = await signedInPage(browser, stack.app.url, stack.people.admin.email, { javaScript: false });
