@@ -7,20 +7,44 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addAccountCommand, createOrgCommand } from '../../cli/commands.js';
+import { Client, Connection } from '@temporalio/client';
 import { upsertConnection } from '../../db/repositories/connections.js';
-import { DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID } from '../../emulator/demo.js';
+import { DEMO_ADMIN_UPN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, demoTenant, hookApplication, HOOK_APP_ROLES } from '../../emulator/demo.js';
+import { generateTenant } from '../../emulator/generate.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { projectRoot } from '../../lib/paths.js';
+import { createSyncLauncher, type SyncTarget } from '../../lib/sync-launcher.js';
+import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
 import { Browser, PASSWORD, saveFields } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { compareWithDirectory } from '../support/expected-state.js';
 import { startTestEmulator } from '../support/emulator.js';
+import { connectOverHttp } from '../support/microsoft.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const GROUPS = '/org/settings/integrations/microsoft-entra/groups';
 const group = (key: string) => stableId('northwind', 'group', key);
+
+/** Twenty small customers, consented, for the two workers to share. */
+const FLEET = Array.from({ length: 20 }, (_, i) =>
+  generateTenant({
+    seed: 4_000 + i,
+    displayName: `Fleet ${i}`,
+    domain: `fleet${i}.example`,
+    users: 80,
+    groups: 4,
+    membersPerGroup: 30,
+    nestedShare: 0,
+    guestShare: 0.05,
+    disabledShare: 0.05,
+    sharedMailboxShare: 0,
+    hiddenShare: 0,
+    servicePrincipals: [{ appId: DEMO_APP_ID, appRoles: HOOK_APP_ROLES }],
+  }),
+);
 
 /** A production process from dist/, as `npm run web|worker` starts it, with its output kept. */
 function start(entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -47,11 +71,15 @@ describe('the production shape', () => {
   let url: string;
 
   beforeAll(async () => {
-    [database, emulator] = await Promise.all([createTestDatabase({ migrate: false }), startTestEmulator()]);
-    const caFile = path.join(await mkdtemp(path.join(tmpdir(), 'hook-prod-ca-')), 'emulator-ca.pem');
-    await writeFile(caFile, emulator.ca);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
+    // Northwind has not consented yet: the admin grants it through Connect, as a new customer does.
+    [database, emulator] = await Promise.all([
+      createTestDatabase({ migrate: false }),
+      startTestEmulator({ applications: [hookApplication([`${url}/org/settings/integrations/microsoft-entra/callback`])], tenants: [demoTenant(), ...FLEET] }),
+    ]);
+    const caFile = path.join(await mkdtemp(path.join(tmpdir(), 'hook-prod-ca-')), 'emulator-ca.pem');
+    await writeFile(caFile, emulator.ca);
     const entraHost = new URL(emulator.httpsUrl).host;
     env = {
       ...process.env,
@@ -72,19 +100,20 @@ describe('the production shape', () => {
     };
     await run('npm', ['run', 'build'], { cwd: projectRoot, env, maxBuffer: 16 * 1024 * 1024 });
   }, 240_000);
+  const workers: Array<ReturnType<typeof start>> = [];
   afterAll(async () => {
     worker?.child.kill('SIGKILL');
     web?.child.kill('SIGKILL');
+    for (const each of workers) each.child.kill('SIGKILL');
     await emulator?.close();
     await database?.drop();
   });
 
-  it('builds, migrates, runs worker and web from dist/, walks pick → preview → save → first sync over HTTP, and drains on SIGTERM', async () => {
+  it('builds, migrates, runs worker and web from dist/, walks Connect → pick → preview → save → first sync over HTTP, and drains on SIGTERM', async () => {
     const migrated = await run('npm', ['run', '-s', 'migrate'], { cwd: projectRoot, env });
     expect(migrated.stdout).toContain('0011_staged_user_rules');
-    const orgId = await createOrgCommand(database.db, 'prod-acme', 'Acme Ltd');
+    await createOrgCommand(database.db, 'prod-acme', 'Acme Ltd');
     await addAccountCommand(database.db, { orgSlug: 'prod-acme', email: 'admin@prod.test', displayName: 'Ada Admin', role: 'admin', password: PASSWORD });
-    const connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
 
     worker = start('dist/worker/main.js', env);
     web = start('dist/web/main.js', env);
@@ -96,6 +125,16 @@ describe('the production shape', () => {
     const admin = new Browser(url);
     expect((await admin.signIn('admin@prod.test')).status).toBe(303);
     await admin.request('/org/settings/integrations');
+    // Connect: Microsoft's sign-in as a Global Administrator, then the tenant's admin consent, each answered back at the callback.
+    const connect = await connectOverHttp(admin, DEMO_TENANT_ID, DEMO_ADMIN_UPN);
+    expect(new URL(connect.connect.location!).host).toBe(env.ENTRA_LOGIN_HOST); // the national-cloud login host, not login.microsoftonline.com
+    expect(connect.afterConsent?.status).toBe(303);
+    const connected = await waitFor(
+      () => database.db.selectFrom('entra_connections').select('id').where('tenant_id', '=', DEMO_TENANT_ID).executeTakeFirst(),
+      'the connection to be recorded',
+      60_000,
+    );
+    const connectionId = connected.id;
     expect((await admin.post(GROUPS, { connection: connectionId })).status).toBe(303);
     await waitFor(async () => {
       const page = await admin.request(`${GROUPS}?connection=${connectionId}`);
@@ -124,5 +163,56 @@ describe('the production shape', () => {
     expect(await web.exited).toBe(0);
     expect(await worker.exited).toBe(0);
     expect(web.output()).toContain('shutting down');
+  }, 300_000);
+
+  // Runs after the walk above, on the database it migrated.
+  it('two worker processes on one task queue share twenty connections\' syncs, and every one finishes', async () => {
+    for (let i = 0; i < 2; i++) workers.push(start('dist/worker/main.js', env));
+    await waitFor(() => Promise.resolve(workers.every((each) => each.output().includes('worker started')) ? true : undefined), 'both workers to start', 60_000);
+
+    const targets: SyncTarget[] = [];
+    for (const [i, tenant] of FLEET.entries()) {
+      const orgId = await createOrgCommand(database.db, `fleet-${i}`, `Fleet ${i}`);
+      const connectionId = await upsertConnection(database.db, { orgId, tenantId: tenant.id, tenantName: tenant.displayName, verifiedDomains: [] });
+      await database.db.insertInto('synced_groups').values(tenant.groups!.map((each) => ({ connection_id: connectionId, group_id: each.id, display_name: each.displayName }))).execute();
+      targets.push({ orgId, connectionId, tenantId: tenant.id, tenantName: tenant.displayName });
+    }
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    try {
+      const client = new Client({ connection, namespace: 'default' });
+      const launcher = createSyncLauncher(client, env.TEMPORAL_TASK_QUEUE!);
+      await Promise.all(targets.map((target) => launcher.syncNow(target))); // as "Sync now" does for each
+
+      const finished = () => database.db.selectFrom('sync_runs').select('connection_id').distinct().where('finished_at', 'is not', null).where('connection_id', 'in', targets.map((t) => t.connectionId)).execute();
+      await waitFor(async () => ((await finished()).length === targets.length ? true : undefined), 'all twenty first syncs', 180_000);
+      for (const [i, target] of targets.entries()) {
+        const state = await compareWithDirectory(database.db, target.connectionId, emulator.directory.findTenant(target.tenantId)!, FLEET[i]!.groups!.map((each) => each.id));
+        expect(state, FLEET[i]!.displayName).toMatchObject({ lost: 0, extra: 0 });
+        expect(state.users).toBeGreaterThan(0);
+      }
+
+      // Both took part: the identities (pid@host, the SDK's default) that started the syncs' activity tasks, from Temporal's own histories.
+      const pids = workers.map((each) => String(each.child.pid)).sort();
+      const identities = async () => {
+        const seen = new Set<string>();
+        for (const target of targets) {
+          // Each cycle ends in continue-as-new: read every run of the chain (visibility may trail a closed run by a moment).
+          for await (const run of client.workflow.list({ query: `WorkflowId = '${directorySyncWorkflowId(target.connectionId)}'` })) {
+            const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+            for (const event of history.events ?? []) if (event.activityTaskStartedEventAttributes?.identity) seen.add(event.activityTaskStartedEventAttributes.identity.split('@')[0]!);
+          }
+        }
+        return [...seen].sort();
+      };
+      let last: string[] = [];
+      await waitFor(async () => ((last = await identities()).join() === pids.join() ? true : undefined), 'both workers to have run sync activities', 20_000).catch(() => {
+        throw new Error(`activity tasks ran on ${last.join(', ') || 'no worker'}, not on both of ${pids.join(', ')}`);
+      });
+      await Promise.all(targets.map((target) => client.workflow.getHandle(directorySyncWorkflowId(target.connectionId)).terminate('test over')));
+    } finally {
+      await connection.close();
+    }
+    for (const each of workers) each.child.kill('SIGTERM');
+    expect(await Promise.all(workers.map((each) => each.exited))).toEqual([0, 0]);
   }, 300_000);
 });
