@@ -6,11 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { loadConfigOrExit, maskPassword, syncSettings } from '../lib/config.js';
+import { loadConfigOrExit, maskPassword, syncSettings, workerTuning } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
 import { dataDir as defaultDataDir, toolsDir } from '../lib/paths.js';
+import { clientTracing, startTracing } from '../lib/tracing.js';
 import { createApp } from '../web/app.js';
+import { createWebMetrics, serveMetrics } from '../web/metrics.js';
+import { PROMETHEUS_OPTIONS } from '../worker/metrics.js';
 import { startSweeper } from '../web/sweep.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
@@ -79,7 +82,8 @@ try {
     stops.push({ name: 'PostgreSQL', stop: postgres.stop });
     databaseUrl = postgres.url;
   }
-  const db = createDb(databaseUrl);
+  const tuning = workerTuning(config);
+  const db = createDb(databaseUrl, { max: tuning.poolSize });
   stops.push({ name: 'database pool', stop: () => db.destroy() });
   const applied = await migrateToLatest(db);
   if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
@@ -131,11 +135,14 @@ try {
     shutdownSignals: [],
     logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })),
     telemetryOptions:
-      config.WORKER_METRICS_PORT === undefined ? undefined : { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } },
+      config.WORKER_METRICS_PORT === undefined ? undefined : { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}`, ...PROMETHEUS_OPTIONS } } },
   });
+  // One process, one tracer: off unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set.
+  const tracing = startTracing('dev');
+  if (tracing) stops.push({ name: 'tracing', stop: tracing.shutdown });
   const connection = await Connection.connect({ address: temporalAddress });
   stops.push({ name: 'client connection', stop: () => connection.close() });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...clientTracing(tracing) });
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
   const worker = await createWorker({
@@ -143,6 +150,8 @@ try {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { db, entra: createEntraClients(entraSettings), temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sync: syncSettings(config) } },
+    maxConcurrentActivities: tuning.maxConcurrentActivities,
+    tracing,
   });
   const workerRun = worker.run();
   workerRun.catch((error: unknown) => {
@@ -151,8 +160,13 @@ try {
   });
   stops.push({ name: 'worker', stop: () => (worker.shutdown(), workerRun) });
 
-  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings) });
+  const metrics = createWebMetrics(db);
+  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings), metrics });
   const server = await listen(app, config.PORT);
+  if (config.WEB_METRICS_PORT !== undefined) {
+    const metricsServer = await serveMetrics(metrics, config.WEB_METRICS_PORT, '127.0.0.1');
+    stops.push({ name: 'web metrics', stop: metricsServer.close });
+  }
   const stopSweeper = startSweeper(db, logger);
   stops.push({ name: 'web server', stop: () => (stopSweeper(), server.close()) });
 

@@ -49,6 +49,9 @@ const schema = z.object({
   DEV_EMULATOR_HTTP_PORT: port('the http port of the Entra emulator pages of npm start').default(8400),
   DEV_EMULATOR_WORLD: z.string().min(1, 'a path to a world JSON file for the emulator of npm start').optional(),
   WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
+  WEB_METRICS_PORT: port('a port for the web process\'s Prometheus endpoint').optional(),
+  DATABASE_POOL_SIZE: between(2, 200, 'a number of connections').pipe(z.int('a whole number of connections')).default(10),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: between(1, 2000, 'a number of activity slots').pipe(z.int('a whole number of activity slots')).optional(),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -124,4 +127,18 @@ export function syncSettings(config: Config) {
     missingGraceMs: config.SYNC_MISSING_GROUP_GRACE_HOURS * 3_600_000,
     fullReconcileMs: config.SYNC_FULL_RECONCILE_HOURS * 3_600_000,
   };
+}
+
+/**
+ * How many activities a worker runs at once. Temporal's default is 100, but every activity of
+ * this product writes to PostgreSQL through a pool of DATABASE_POOL_SIZE connections (10 by
+ * default): a read activity holds a connection only while it stages the page it just read
+ * (milliseconds, against the hundreds Graph takes to answer), a commit holds one for its whole
+ * transaction (seconds on a large tenant). With 100 slots, 90 activities could queue behind ten
+ * long commits and fail with "timeout exceeded when trying to connect" after 5 s, to be retried
+ * for nothing. Twice the pool keeps every connection busy while reads wait on Graph, and bounds
+ * a wait to about one staged write. More slots than that need a bigger pool, not just more slots.
+ */
+export function workerTuning(config: Pick<Config, 'DATABASE_POOL_SIZE' | 'WORKER_MAX_CONCURRENT_ACTIVITIES'>) {
+  return { poolSize: config.DATABASE_POOL_SIZE, maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 2 * config.DATABASE_POOL_SIZE };
 }

@@ -22,6 +22,7 @@ import { syncSettings } from '../lib/config.js';
 import { sessions } from './session.js';
 import { createViews } from './views.js';
 import { securityHeaders } from './security-headers.js';
+import { createWebMetrics, type WebMetrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -29,6 +30,8 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   entra: PublicEntraSettings;
+  /** Request latency and connection state for Prometheus (web/main.ts serves them on WEB_METRICS_PORT). */
+  metrics?: WebMetrics;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,6 +48,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', trustProxy === undefined ? false : /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy.split(',').map((entry) => entry.trim()));
   const views = createViews(path.join(here, 'views'));
   app.locals.views = views; // for middleware that renders (the org check's "Switch to …?" page)
+
+  app.use((deps.metrics ?? createWebMetrics(deps.db)).observe);
 
   app.use(
     pinoHttp({

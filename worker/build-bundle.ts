@@ -9,6 +9,8 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 if (isMain) {
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    // The same interceptors as a worker that bundles at start (workflowInterceptorModules in worker/worker.ts).
+    workflowInterceptorModules: [fileURLToPath(new URL('../../workflows/trace-context.ts', import.meta.url))],
   });
   await fs.writeFile(bundlePath, code);
   console.log(`Workflow bundle written to ${bundlePath} (${(code.length / 1024).toFixed(0)} KiB)`);

@@ -5,11 +5,13 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { createDb } from '../db/client.js';
 import { entraSettingsFromConfig } from '../lib/entra-settings.js';
-import { loadConfigOrExit, syncSettings } from '../lib/config.js';
+import { loadConfigOrExit, syncSettings, workerTuning } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { temporalConnectConfigOrExit } from '../lib/temporal-connection.js';
 import { temporalLogger } from '../lib/temporal-logger.js';
+import { clientTracing, startTracing } from '../lib/tracing.js';
 import { bundlePath } from './build-bundle.js';
+import { PROMETHEUS_OPTIONS } from './metrics.js';
 import { createWorker } from './worker.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
@@ -18,6 +20,9 @@ const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT
 const temporalConfig = temporalConnectConfigOrExit();
 const entra = createEntraClients(entraSettingsFromConfig(config)!);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
+// Off unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set (lib/tracing.ts).
+const tracing = startTracing('worker');
+const tuning = workerTuning(config);
 
 // SIGTERM (and SIGINT) make the Runtime shut the worker down: polling stops, in-flight
 // tasks get shutdownGraceTime to finish, then run() resolves.
@@ -26,7 +31,7 @@ Runtime.install({
   telemetryOptions:
     config.WORKER_METRICS_PORT === undefined
       ? undefined
-      : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } },
+      : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}`, ...PROMETHEUS_OPTIONS } } },
 });
 
 const workflowBundle = await fs.access(bundlePath).then(
@@ -36,12 +41,12 @@ const workflowBundle = await fs.access(bundlePath).then(
     process.exit(1);
   },
 );
-const db = createDb(config.DATABASE_URL);
+const db = createDb(config.DATABASE_URL, { max: tuning.poolSize });
 const connection = await NativeConnection.connect(temporalConfig.connectionOptions);
 // Activities hand saved selections to the sync workflow through an ordinary client.
 const clientConnection = await Connection.connect(temporalConfig.connectionOptions);
 const temporal = {
-  client: new Client({ connection: clientConnection, namespace: temporalConfig.namespace }),
+  client: new Client({ connection: clientConnection, namespace: temporalConfig.namespace, ...clientTracing(tracing) }),
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   sync: syncSettings(config),
 };
@@ -52,12 +57,15 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { db, entra, temporal },
     workflowBundle,
+    maxConcurrentActivities: tuning.maxConcurrentActivities,
+    tracing,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...tuning, tracing: tracing !== undefined }, 'worker started');
   await worker.run();
   logger.info('worker stopped');
 } finally {
   await connection.close();
   await clientConnection.close();
   await db.destroy();
+  await tracing?.shutdown();
 }

@@ -1,6 +1,7 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { AuthenticationHandler, Client, GraphError, HTTPMessageHandler, RedirectHandler, RedirectHandlerOptions, RetryHandler, RetryHandlerOptions, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import type { EntraSettings } from '../../lib/entra-settings.js';
+import { GraphResponseCounter } from '../metrics.js';
 import { classifyEntraError } from './errors.js';
 import { PacingHandler, TenantPacer } from './pacing.js';
 
@@ -68,7 +69,7 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
   };
   // The SDK's default chain, with more patience (under a throttling storm a page gets up to 10
   // retries, each after Graph's Retry-After, before the activity's own retries take over) and
-  // the tenant's pacer between the retries and the network.
+  // the tenant's pacer between the retries and the network; every answer is counted by status.
   const graph = (tenantId: string) =>
     Client.initWithMiddleware({
       baseUrl: `${settings.graphOrigin}/`,
@@ -79,6 +80,7 @@ export function createEntraClients(settings: EntraSettings): EntraClients {
         new PacingHandler(pacer(tenantId)),
         new RedirectHandler(new RedirectHandlerOptions()),
         new TelemetryHandler(),
+        new GraphResponseCounter(),
         new HTTPMessageHandler(),
       ],
     });

@@ -1,4 +1,3 @@
-import { metricMeter } from '@temporalio/activity';
 import type { Transaction } from 'kysely';
 import type { Db } from '../../db/client.js';
 import { refreshDirectoryStats } from '../../db/repositories/directory.js';
@@ -8,6 +7,7 @@ import { dropStaging } from '../../db/repositories/sync/staging.js';
 import type { Database } from '../../db/schema.js';
 import type { CommitOptions, CommitResult } from '../../workflows/sync/messages.js';
 import { syncStatusAfter } from '../../workflows/sync/status.js';
+import { recordCycle as recordCycleMetrics } from '../metrics.js';
 import { groupStatusUpdates } from './decide/group-status.js';
 import { decideRemovals } from './decide/removals.js';
 import { groupsToClear, trustedGroups } from './decide/trust.js';
@@ -23,7 +23,9 @@ type Trx = Transaction<Database>;
  * `clock` is the time the commit stamps (tests move it to pass a grace period).
  */
 export async function commitSyncRun(db: Db, connectionId: string, runId: string, options: CommitOptions, clock: () => Date = () => new Date()): Promise<CommitResult> {
-  return db.transaction().execute(async (trx) => {
+  // Set by the attempt that finishes the run; metrics are recorded once its transaction committed.
+  let finished: { kind: 'full' | 'delta'; startedAt: Date; now: Date } | undefined;
+  const result = await db.transaction().execute(async (trx) => {
     // A delta read that failed early may not have opened its run.
     if (options.readFailed) await openRun(trx, { id: runId, connectionId, trigger: options.trigger, kind: 'delta' });
     const run = await lockRun(trx, runId);
@@ -31,6 +33,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       return { usersAdded: run.users_added, usersUpdated: run.users_updated, usersRemoved: run.users_removed, groupsOk: run.groups_ok, groupsFailed: run.groups_failed, pendingRemovals: 0, status: run.status as CommitResult['status'] };
     }
     const now = clock();
+    finished = { kind: run.kind, startedAt: run.started_at, now };
     const { synced, outcomes, knownNames } = await steps.trustInputs(trx, connectionId, runId);
     if (options.readFailed) return finish(trx, { usersAdded: 0, usersUpdated: 0, usersRemoved: 0, groupsOk: 0, groupsFailed: synced.length, pendingRemovals: 0, status: 'partial' }, now);
 
@@ -103,9 +106,11 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const pendingDigest = holding.length > 0 ? steps.digestOf(holding) : undefined;
     return finish(trx, { usersAdded, usersUpdated: users.updated, usersRemoved, groupsOk: trusted.length, groupsFailed: held.size, pendingRemovals: holding.length, ...(pendingDigest ? { pendingDigest } : {}), status: removal.status }, now);
   });
+  if (finished) recordCycleMetrics({ kind: finished.kind, result, durationSeconds: Math.max(0, finished.now.getTime() - finished.startedAt.getTime()) / 1000 });
+  return result;
 
   async function finish(trx: Trx, result: CommitResult, now: Date): Promise<CommitResult> {
-    const graphRequests = await finishRun(trx, runId, result, options.error ?? null, now);
+    await finishRun(trx, runId, result, options.error ?? null, now);
     await recordCycle(trx, connectionId, {
       syncStatus: syncStatusAfter({ needsReconnect: options.needsReconnect, result }),
       needsReconnect: options.needsReconnect,
@@ -113,11 +118,6 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       ...(result.pendingDigest ? { pending: { runId, digest: result.pendingDigest } } : {}),
     }, now);
     await dropStaging(trx, runId);
-    // Sync counters beside Temporal's own worker metrics (Prometheus, WORKER_METRICS_PORT).
-    metricMeter.createCounter('hook_sync_users_added', 'users', 'Users added by sync runs').add(result.usersAdded);
-    metricMeter.createCounter('hook_sync_users_removed', 'users', 'Users removed by sync runs').add(result.usersRemoved);
-    metricMeter.createCounter('hook_sync_groups_failed', 'groups', 'Groups a sync run could not read').add(result.groupsFailed);
-    metricMeter.createCounter('hook_sync_graph_requests', 'requests', 'Graph requests made by sync runs').add(graphRequests);
     return result;
   }
 }

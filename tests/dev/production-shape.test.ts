@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addAccountCommand, createOrgCommand } from '../../cli/commands.js';
 import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_ADMIN_UPN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TENANT_ID, demoTenant, hookApplication, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
@@ -21,6 +22,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { compareWithDirectory } from '../support/expected-state.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { connectOverHttp } from '../support/microsoft.js';
+import { startOtlpReceiver } from '../support/otlp.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
@@ -46,6 +48,12 @@ const FLEET = Array.from({ length: 20 }, (_, i) =>
   }),
 );
 
+/** The value of a Prometheus sample whose labels include each of `labels` (summed over the rest). */
+function sample(text: string, name: string, ...labels: string[]): number | undefined {
+  const rows = text.split('\n').filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && labels.every((label) => line.includes(label)));
+  return rows.length === 0 ? undefined : rows.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 /** A production process from dist/, as `npm run web|worker` starts it, with its output kept. */
 function start(entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,10 +77,16 @@ describe('the production shape', () => {
   let worker: ReturnType<typeof start> | undefined;
   let web: ReturnType<typeof start> | undefined;
   let url: string;
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let workerMetrics: string;
+  let webMetrics: string;
 
   beforeAll(async () => {
-    const port = await freePort();
+    const [port, workerMetricsPort, webMetricsPort] = [await freePort(), await freePort(), await freePort()];
     url = `http://127.0.0.1:${port}`;
+    workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
+    webMetrics = `http://127.0.0.1:${webMetricsPort}/metrics`;
+    otlp = await startOtlpReceiver();
     // Northwind has not consented yet: the admin grants it through Connect, as a new customer does.
     [database, emulator] = await Promise.all([
       createTestDatabase({ migrate: false }),
@@ -97,6 +111,9 @@ describe('the production shape', () => {
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       PUBLIC_URL: url,
       PORT: String(port),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
+      WEB_METRICS_PORT: String(webMetricsPort),
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, // tracing on, to a collector of the test's own
     };
     await run('npm', ['run', 'build'], { cwd: projectRoot, env, maxBuffer: 16 * 1024 * 1024 });
   }, 240_000);
@@ -106,6 +123,7 @@ describe('the production shape', () => {
     web?.child.kill('SIGKILL');
     for (const each of workers) each.child.kill('SIGKILL');
     await emulator?.close();
+    await otlp?.close();
     await database?.drop();
   });
 
@@ -157,18 +175,72 @@ describe('the production shape', () => {
     }, 'the first sync', 90_000);
     expect(users).toHaveLength(7);
 
+    // The on-call engineer's view: the worker's metrics (Temporal's and the sync's) and the web's.
+    const fromWorker = await waitFor(async () => {
+      const text = await (await fetch(workerMetrics)).text();
+      return /^hook_sync_cycles\S*\{[^}]*status="ok"[^}]*\} [1-9]/m.test(text) ? text : undefined;
+    }, 'the committed cycle in the worker\'s metrics', 30_000);
+    expect(sample(fromWorker, 'hook_sync_users_added')).toBe(7);
+    expect(sample(fromWorker, 'hook_sync_cycle_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(fromWorker).toMatch(/^hook_sync_cycle_duration_seconds_bucket\{[^}]*le="3600"/m); // the cycle's own buckets
+    expect(sample(fromWorker, 'hook_graph_responses', 'status="200"')).toBeGreaterThan(0);
+    expect(fromWorker).toMatch(/^temporal_activity_execution_latency/m); // Temporal's own, in seconds
+    const fromWeb = await (await fetch(webMetrics)).text();
+    expect(sample(fromWeb, 'hook_web_request_duration_seconds_count', 'route="/org/settings/integrations/microsoft-entra/groups/preview"', 'status="303"')).toBe(1);
+    expect(fromWeb).not.toMatch(new RegExp(`route="[^"]*${connectionId}`)); // ids in paths never become route labels…
+    expect(fromWeb).toMatch(new RegExp(`^hook_connection_last_successful_cycle_timestamp_seconds\\{[^}]*connection_id="${connectionId}"[^}]*\\} 1\\d{9}`, 'm')); // …but the connection's own gauges name it
+    expect(sample(fromWeb, 'hook_connection_needs_reconnect', `connection_id="${connectionId}"`)).toBe(0);
+    expect(sample(fromWeb, 'hook_connection_removals_held', `connection_id="${connectionId}"`)).toBe(0);
+    expect((await fetch(`${url}/metrics`)).status).toBe(404); // never on the public port
+
     // SIGTERM: both drain and exit 0 (the worker finishes in-flight tasks, the web closes its server and pools).
     worker.child.kill('SIGTERM');
     web.child.kill('SIGTERM');
     expect(await web.exited).toBe(0);
     expect(await worker.exited).toBe(0);
     expect(web.output()).toContain('shutting down');
+
+    // Traces, flushed on shutdown: the web's request and Temporal client spans and the worker's
+    // activity spans, one trace from the Save click to the commit of the sync it started.
+    const save = otlp.spans.find((span) => span.service === 'hook-directory-sync-web' && span.name === 'POST /org/settings/integrations/microsoft-entra/preview/save');
+    expect(save, otlp.spans.map((span) => `${span.service} ${span.name}`).join('\n')).toBeDefined();
+    const sameTrace = otlp.spans.filter((span) => span.traceId === save!.traceId).map((span) => `${span.service.replace('hook-directory-sync-', '')} ${span.name}`);
+    expect(sameTrace).toEqual(
+      expect.arrayContaining(['web StartWorkflowUpdate:saveSelection', 'worker RunActivity:saveSelection', 'worker RunActivity:startSync', 'worker SignalWithStartWorkflow:directorySyncWorkflow', 'worker RunActivity:syncGroups', 'worker RunActivity:commitSyncRun']),
+    );
+
+    // Every history of the walk, trace headers and update validators and queries included,
+    // replays on the prebuilt bundle without a non-determinism error.
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    try {
+      const client = new Client({ connection, namespace: 'default' });
+      const histories = [];
+      for await (const execution of client.workflow.list({ query: `TaskQueue = '${env.TEMPORAL_TASK_QUEUE}'` })) {
+        const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+        // A running workflow's history is replayed up to its last completed workflow task (a run the
+        // stopped worker never got to has none).
+        const events = history.events ?? [];
+        const last = events.findLastIndex((event) => event.workflowTaskCompletedEventAttributes != null);
+        if (last >= 0) histories.push({ workflowId: `${execution.type} ${execution.runId}`, history: { ...history, events: events.slice(0, last + 1) } });
+      }
+      const replayed = new Set<string>();
+      for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: path.join(projectRoot, 'dist', 'workflow-bundle.js') } }, histories)) {
+        expect(result.error, result.workflowId).toBeUndefined();
+        replayed.add(result.workflowId.split(' ')[0]!);
+      }
+      expect([...replayed].sort()).toEqual(['directorySyncWorkflow', 'groupSelectionWorkflow', 'onboardingWorkflow']);
+    } finally {
+      await connection.close();
+    }
   }, 300_000);
 
   // Runs after the walk above, on the database it migrated.
   it('two worker processes on one task queue share twenty connections\' syncs, and every one finishes', async () => {
-    for (let i = 0; i < 2; i++) workers.push(start('dist/worker/main.js', env));
-    await waitFor(() => Promise.resolve(workers.every((each) => each.output().includes('worker started')) ? true : undefined), 'both workers to start', 60_000);
+    // Each its own metrics port, as two pods have.
+    for (let i = 0; i < 2; i++) workers.push(start('dist/worker/main.js', { ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+    await waitFor(() => Promise.resolve(workers.every((each) => each.output().includes('worker started')) ? true : undefined), 'both workers to start', 60_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${workers.map((each) => each.output().slice(-2000)).join('\n---\n')}`);
+    });
 
     const targets: SyncTarget[] = [];
     for (const [i, tenant] of FLEET.entries()) {
