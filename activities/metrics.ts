@@ -18,6 +18,7 @@ export const WORKER_METRICS = {
   groupsFailed: 'hook_sync_groups_failed',
   removalsHeld: 'hook_sync_removals_held',
   graphResponses: 'hook_graph_responses',
+  graphThrottled: 'hook_sync_graph_throttled',
 } as const;
 
 /** Cycle durations from a 5-second delta round to a 100,000-user first read. */

@@ -5,6 +5,7 @@ import { tenantGraph, type EntraClients, type TenantGraph } from '../graph/clien
 import { classifyEntraError } from '../graph/errors.js';
 import { mayReadHiddenMembers } from '../graph/token-roles.js';
 import { FailureType } from '../../workflows/failures.js';
+import { WORKER_METRICS } from '../metrics.js';
 import { emailDomain, isGuest, isSharedMailbox, type GraphUser } from '../graph/users.js';
 
 /** Runs whose staged users one process remembers (a run's list is dropped when it is the oldest). */
@@ -74,6 +75,6 @@ export function createRunContexts({ db, entra }: SyncDeps) {
 /** Graph 429s that outlasted the client's retries, for operators (Prometheus, WORKER_METRICS_PORT). */
 export function countThrottled(error: unknown): void {
   if (error instanceof ApplicationFailure && error.type === FailureType.GraphThrottled) {
-    metricMeter.createCounter('hook_sync_graph_throttled', 'responses', 'Graph 429s that outlasted the client retries').add(1);
+    metricMeter.createCounter(WORKER_METRICS.graphThrottled, 'responses', 'Graph 429s that outlasted the client retries').add(1);
   }
 }

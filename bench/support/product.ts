@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { createDb, type Db } from '../../db/client.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { loadConfig, workerTuning } from '../../lib/config.js';
 import { createDatabaseIfMissing, dropDatabase } from '../../dev/embedded-postgres.js';
 import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { startServices } from '../../tests/support/services.js';
@@ -38,7 +39,9 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
   if (process.env.BENCH_KEEP_DATABASE === undefined) stops.push(() => dropDatabase(adminUrl, database));
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
-  const db = createDb(url.toString(), { max: 20 });
+  // The production processes' tuning: DATABASE_POOL_SIZE connections, twice as many activity slots.
+  const tuning = workerTuning(loadConfig(process.env));
+  const db = createDb(url.toString(), { max: tuning.poolSize });
   await migrateToLatest(db);
   stops.push(() => db.destroy());
 
@@ -56,6 +59,7 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
     namespace: 'default',
     taskQueue,
     deps: { db, entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)), temporal: { client, taskQueue } },
+    maxConcurrentActivities: tuning.maxConcurrentActivities,
   });
   const running = worker.run();
   stops.push(async () => {

@@ -185,6 +185,7 @@ describe('the production shape', () => {
     expect(fromWorker).toMatch(/^hook_sync_cycle_duration_seconds_bucket\{[^}]*le="3600"/m); // the cycle's own buckets
     expect(sample(fromWorker, 'hook_graph_responses', 'status="200"')).toBeGreaterThan(0);
     expect(fromWorker).toMatch(/^temporal_activity_execution_latency/m); // Temporal's own, in seconds
+    expect(sample(fromWorker, 'temporal_worker_task_slots_available', 'worker_type="ActivityWorker"')).toBe(20); // twice the pool of 10, idle again
     const fromWeb = await (await fetch(webMetrics)).text();
     expect(sample(fromWeb, 'hook_web_request_duration_seconds_count', 'route="/org/settings/integrations/microsoft-entra/groups/preview"', 'status="303"')).toBe(1);
     expect(fromWeb).not.toMatch(new RegExp(`route="[^"]*${connectionId}`)); // ids in paths never become route labels…

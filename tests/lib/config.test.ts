@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.js';
+import { ConfigError, loadConfig, workerTuning } from '../../lib/config.js';
 import { projectRoot } from '../../lib/paths.js';
 
 const run = promisify(execFile);
@@ -19,6 +19,12 @@ describe('configuration', () => {
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();
   });
 
+  it('gives a worker twice as many activity slots as database connections, unless told otherwise', () => {
+    expect(workerTuning(loadConfig({}))).toEqual({ poolSize: 10, maxConcurrentActivities: 20 });
+    expect(workerTuning(loadConfig({ DATABASE_POOL_SIZE: '25' }))).toEqual({ poolSize: 25, maxConcurrentActivities: 50 });
+    expect(workerTuning(loadConfig({ DATABASE_POOL_SIZE: '25', WORKER_MAX_CONCURRENT_ACTIVITIES: '30' }))).toEqual({ poolSize: 25, maxConcurrentActivities: 30 });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });
@@ -34,6 +40,10 @@ describe('configuration', () => {
     [{ TRUST_PROXY: 'everyone' }, 'Invalid configuration: TRUST_PROXY must be the proxies whose X-Forwarded-For to believe: a number of hops, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and CIDR ranges (got "everyone")'],
     [{ PUBLIC_URL: 'ftp://x' }, 'Invalid configuration: PUBLIC_URL must be an http(s) URL where browsers reach the app (got "ftp://x")'],
     [{ TEMPORAL_TASK_QUEUE: 'has space' }, 'Invalid configuration: TEMPORAL_TASK_QUEUE must be a task queue name without spaces (got "has space")'],
+    [{ DATABASE_POOL_SIZE: '1' }, 'Invalid configuration: DATABASE_POOL_SIZE must be a number of connections between 2 and 200 (got "1")'],
+    [{ DATABASE_POOL_SIZE: '7.5' }, 'Invalid configuration: DATABASE_POOL_SIZE must be a whole number of connections (got "7.5")'],
+    [{ WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' }, 'Invalid configuration: WORKER_MAX_CONCURRENT_ACTIVITIES must be a number of activity slots between 1 and 2000 (got "many")'],
+    [{ WEB_METRICS_PORT: '0' }, 'Invalid configuration: WEB_METRICS_PORT must be a port for the web process\'s Prometheus endpoint (got "0")'],
   ])('refuses %j with a one-line message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
   });
