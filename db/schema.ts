@@ -3,6 +3,7 @@ import type { EntraConnectionsTable, DirectoryDomainsTable, ConsentRequestsTable
 import type { EntraGroupsTable, SyncedGroupsTable, PendingRemovalsTable, PreviewMembersTable, PreviewSamplesTable } from './schema/selection.js';
 import type { DirectoryUsersTable, GroupMembershipsTable, GroupEdgesTable, DirectoryGroupsTable } from './schema/directory.js';
 import type { SyncStagedMembersTable, SyncRunsTable, SyncRunGroupsTable, SyncStagedUsersTable } from './schema/sync.js';
+import type { ApiKeysTable } from './schema/api.js';
 import type { SyncStatus } from '../workflows/sync/status.js';
 
 export type * from './schema/identity.js';
@@ -10,6 +11,7 @@ export type * from './schema/connections.js';
 export type * from './schema/selection.js';
 export type * from './schema/directory.js';
 export type * from './schema/sync.js';
+export type * from './schema/api.js';
 export type { SyncStatus };
 
 /** The tables as the application sees them. Migrations in db/migrations/ are the source of truth. */
@@ -35,4 +37,5 @@ export interface Database {
   sync_staged_users: SyncStagedUsersTable;
   sync_runs: SyncRunsTable;
   sync_run_groups: SyncRunGroupsTable;
+  api_keys: ApiKeysTable;
 }

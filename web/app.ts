@@ -23,6 +23,8 @@ import { sessions } from './session.js';
 import { createViews } from './views.js';
 import { securityHeaders } from './security-headers.js';
 import { createWebMetrics, type WebMetrics } from './metrics.js';
+import { apiRoutes } from './api/routes.js';
+import { apiKeysRoutes } from './routes/api-keys.js';
 
 export interface AppDeps {
   config: Config;
@@ -84,6 +86,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/assets', express.static(path.join(here, 'public'), { maxAge: '1h', index: false }));
 
   app.use(healthRoutes(deps));
+  // The directory API authenticates by API key, before (and never through) sessions and CSRF.
+  app.use('/api/v1', apiRoutes(deps.db, deps.config.PUBLIC_URL));
 
   if (deps.config.SESSION_SECRET === undefined) throw new Error('createApp needs config.SESSION_SECRET');
   const session = sessions({ db: deps.db, secret: deps.config.SESSION_SECRET, secure: deps.config.PUBLIC_URL.startsWith('https:') });
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(integrationsRoutes(routeDeps));
   app.use(groupsRoutes(routeDeps));
   app.use(workspaceRoutes(routeDeps));
+  app.use(apiKeysRoutes(routeDeps));
 
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));

@@ -7,6 +7,7 @@ export const PREVIEW = `${INTEGRATIONS}/microsoft-entra/preview`;
 export const CONNECTION = `${INTEGRATIONS}/connections/:connectionId`;
 export const ONBOARDING_STATUS = `${INTEGRATIONS}/onboarding/:workflowId/status`;
 export const SWITCH_ORG = '/org/switch';
+export const API_KEYS = '/org/settings/api-keys';
 
 const connectionBase = (connectionId: string) => `${INTEGRATIONS}/connections/${encodeURIComponent(connectionId)}`;
 const withQuery = (path: string, query: Record<string, string>) => `${path}?${new URLSearchParams(query).toString()}`;
@@ -16,6 +17,8 @@ export const paths = {
   integrations: INTEGRATIONS,
   connect: CONNECT,
   switchOrg: SWITCH_ORG,
+  apiKeys: API_KEYS,
+  revokeApiKey: (keyId: string) => `${API_KEYS}/${encodeURIComponent(keyId)}/revoke`,
   groups: GROUPS,
   groupSearch: `${GROUPS}/search`,
   groupsPreview: `${GROUPS}/preview`,

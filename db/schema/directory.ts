@@ -2,6 +2,8 @@ import type { ColumnType } from 'kysely';
 
 // The synced directory: users, memberships, the group structure and the groups read.
 export interface DirectoryUsersTable {
+  /** Hook's id for the user (the directory API's), stable while the row lives. */
+  id: ColumnType<string, string | undefined, never>;
   connection_id: string;
   user_id: string;
   display_name: string | null;

@@ -15,6 +15,8 @@ export interface EntraGroupsTable {
 }
 
 export interface SyncedGroupsTable {
+  /** Hook's id for the synced group (the directory API's). */
+  id: ColumnType<string, string | undefined, never>;
   connection_id: string;
   group_id: string;
   display_name: string;

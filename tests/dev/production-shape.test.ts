@@ -129,7 +129,7 @@ describe('the production shape', () => {
 
   it('builds, migrates, runs worker and web from dist/, walks Connect → pick → preview → save → first sync over HTTP, and drains on SIGTERM', async () => {
     const migrated = await run('npm', ['run', '-s', 'migrate'], { cwd: projectRoot, env });
-    expect(migrated.stdout).toContain('0011_staged_user_rules');
+    expect(migrated.stdout).toContain('0012_directory_api');
     await createOrgCommand(database.db, 'prod-acme', 'Acme Ltd');
     await addAccountCommand(database.db, { orgSlug: 'prod-acme', email: 'admin@prod.test', displayName: 'Ada Admin', role: 'admin', password: PASSWORD });
 
@@ -185,7 +185,8 @@ describe('the production shape', () => {
     expect(fromWorker).toMatch(/^hook_sync_cycle_duration_seconds_bucket\{[^}]*le="3600"/m); // the cycle's own buckets
     expect(sample(fromWorker, 'hook_graph_responses', 'status="200"')).toBeGreaterThan(0);
     expect(fromWorker).toMatch(/^temporal_activity_execution_latency/m); // Temporal's own, in seconds
-    expect(sample(fromWorker, 'temporal_worker_task_slots_available', 'worker_type="ActivityWorker"')).toBe(20); // twice the pool of 10, idle again
+    // Twice the pool of 10 activity slots, all free again once the cycle's last activity is done.
+    await waitFor(async () => (sample(await (await fetch(workerMetrics)).text(), 'temporal_worker_task_slots_available', 'worker_type="ActivityWorker"') === 20 ? true : undefined), '20 free activity slots', 30_000);
     const fromWeb = await (await fetch(webMetrics)).text();
     expect(sample(fromWeb, 'hook_web_request_duration_seconds_count', 'route="/org/settings/integrations/microsoft-entra/groups/preview"', 'status="303"')).toBe(1);
     expect(fromWeb).not.toMatch(new RegExp(`route="[^"]*${connectionId}`)); // ids in paths never become route labels…
@@ -237,8 +238,9 @@ describe('the production shape', () => {
 
   // Runs after the walk above, on the database it migrated.
   it('two worker processes on one task queue share twenty connections\' syncs, and every one finishes', async () => {
-    // Each its own metrics port, as two pods have.
-    for (let i = 0; i < 2; i++) workers.push(start('dist/worker/main.js', { ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+    // Each its own metrics port, as two pods have; a task queue of their own, whatever the walk above left running.
+    const fleetEnv = { ...env, TEMPORAL_TASK_QUEUE: `${env.TEMPORAL_TASK_QUEUE}-fleet` };
+    for (let i = 0; i < 2; i++) workers.push(start('dist/worker/main.js', { ...fleetEnv, WORKER_METRICS_PORT: String(await freePort()) }));
     await waitFor(() => Promise.resolve(workers.every((each) => each.output().includes('worker started')) ? true : undefined), 'both workers to start', 60_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${workers.map((each) => each.output().slice(-2000)).join('\n---\n')}`);
     });
@@ -253,7 +255,7 @@ describe('the production shape', () => {
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     try {
       const client = new Client({ connection, namespace: 'default' });
-      const launcher = createSyncLauncher(client, env.TEMPORAL_TASK_QUEUE!);
+      const launcher = createSyncLauncher(client, fleetEnv.TEMPORAL_TASK_QUEUE);
       await Promise.all(targets.map((target) => launcher.syncNow(target))); // as "Sync now" does for each
 
       const finished = () => database.db.selectFrom('sync_runs').select('connection_id').distinct().where('finished_at', 'is not', null).where('connection_id', 'in', targets.map((t) => t.connectionId)).execute();

@@ -1,0 +1,194 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { authenticateApiKey } from '../../db/repositories/api-keys.js';
+import { apiConnections, apiGroups, apiUsers, type UserKey } from '../../db/repositories/directory-api.js';
+import { openApiDocument } from './openapi.js';
+import { GroupsQuery, MembersQuery, UsersQuery, type ApiConnection, type ApiGroup, type ApiUser } from './schemas.js';
+
+type ErrorCode = 'unauthorized' | 'not_found' | 'invalid_request';
+const STATUS: Record<ErrorCode, number> = { unauthorized: 401, not_found: 404, invalid_request: 400 };
+
+function fail(res: Response, code: ErrorCode, message: string): void {
+  if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="hook-directory-api"');
+  res.status(STATUS[code]).json({ error: { code, message } });
+}
+
+const iso = (value: Date | null) => (value === null ? null : value.toISOString());
+
+// Cursors are opaque to clients: the last row's key, base64url JSON.
+const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+function decodeCursor<T>(cursor: string | undefined, shape: z.ZodType<T>): T | undefined | 'invalid' {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = shape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+const UserCursor = z.tuple([z.guid(), z.guid()]);
+const GroupCursor = z.tuple([z.guid()]);
+
+/** One page: `limit` rows and, when there were more, the cursor after the last. */
+function pageOf<R, T>(rows: R[], limit: number, toItem: (row: R) => T, keyOf: (row: R) => unknown) {
+  const shown = rows.slice(0, limit);
+  return { data: shown.map(toItem), nextCursor: rows.length > limit ? encodeCursor(keyOf(shown[shown.length - 1]!)) : null };
+}
+
+const toConnection = (row: Awaited<ReturnType<typeof apiConnections>>[number]): ApiConnection => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  tenantName: row.tenant_name,
+  status: row.status,
+  syncStatus: row.sync_status,
+  lastSyncAt: iso(row.last_sync_at),
+  userCount: row.user_count,
+});
+
+const toGroup = (row: Awaited<ReturnType<typeof apiGroups>>[number]): ApiGroup => ({
+  id: row.id,
+  entraId: row.group_id,
+  connectionId: row.connection_id,
+  name: row.display_name,
+  type: row.group_type,
+  memberCount: row.member_count,
+  status: row.status,
+  lastSyncedAt: iso(row.last_synced_at),
+  lastError: row.last_error,
+});
+
+const toUser = (row: Awaited<ReturnType<typeof apiUsers>>[number]): ApiUser => ({
+  id: row.id,
+  entraId: row.user_id,
+  connectionId: row.connection_id,
+  displayName: row.display_name,
+  email: row.mail,
+  userPrincipalName: row.user_principal_name,
+  isGuest: row.is_guest,
+  isDisabled: row.account_enabled === false,
+  isSharedMailbox: row.is_shared_mailbox,
+  status: row.removed_at === null ? 'active' : 'removed',
+  groups: row.removed_at === null ? row.groups : [],
+  updatedAt: row.updated_at.toISOString(),
+  removedAt: iso(row.removed_at),
+});
+
+const userKey = (row: { connection_id: string; user_id: string }) => [row.connection_id, row.user_id];
+const idParam = z.guid();
+
+/**
+ * The directory API, `/api/v1`: read-only JSON for the rest of Hook, authenticated by an org's
+ * API key (`Authorization: Bearer hds_…`) and scoped to that org. Mounted before the session
+ * and CSRF middleware: a browser's cookie authenticates nothing here.
+ */
+export function apiRoutes(db: Db, publicUrl: string): Router {
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.get('/openapi.json', (_req, res) => void res.json(openApiDocument(publicUrl)));
+
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    if (!match) return fail(res, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>" (create one in Settings → API keys).');
+    const key = await authenticateApiKey(db, match[1]!);
+    if (!key) return fail(res, 'unauthorized', 'This API key is not valid: it may have been revoked.');
+    res.locals.apiOrgId = key.orgId;
+    next();
+  });
+
+  const org = (res: Response) => res.locals.apiOrgId as string;
+  const query = <T extends z.ZodType>(schema: T, req: Request, res: Response): z.infer<T> | undefined => {
+    const parsed = schema.safeParse(req.query);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    fail(res, 'invalid_request', issue.code === 'unrecognized_keys' ? `Unknown parameter: ${issue.keys.join(', ')}` : issue.message);
+    return undefined;
+  };
+  /** A path id: not a uuid, or not the org's, is the same 404. */
+  const id = (req: Request, res: Response, what: string): string | undefined => {
+    const parsed = idParam.safeParse(req.params.id);
+    if (!parsed.success) fail(res, 'not_found', `No such ${what}.`);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const connectionKnown = async (res: Response, connectionId: string | undefined) => {
+    if (connectionId === undefined || (await apiConnections(db, org(res), connectionId)).length > 0) return true;
+    fail(res, 'not_found', 'No such connection.');
+    return false;
+  };
+
+  router.get('/connections', async (_req, res) => {
+    res.json({ data: (await apiConnections(db, org(res))).map(toConnection) });
+  });
+  router.get('/connections/:id', async (req, res) => {
+    const connectionId = id(req, res, 'connection');
+    if (!connectionId) return;
+    const [row] = await apiConnections(db, org(res), connectionId);
+    if (!row) return fail(res, 'not_found', 'No such connection.');
+    res.json(toConnection(row));
+  });
+
+  router.get('/groups', async (req, res) => {
+    const q = query(GroupsQuery, req, res);
+    if (!q || !(await connectionKnown(res, q.connection))) return;
+    const after = decodeCursor(q.after, GroupCursor);
+    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
+    const rows = await apiGroups(db, org(res), { connectionId: q.connection, status: q.status, after: after?.[0], limit: q.limit });
+    res.json(pageOf(rows, q.limit, toGroup, (row) => [row.id]));
+  });
+  router.get('/groups/:id', async (req, res) => {
+    const groupId = id(req, res, 'group');
+    if (!groupId) return;
+    const [row] = await apiGroups(db, org(res), { groupId, limit: 1 });
+    if (!row) return fail(res, 'not_found', 'No such group.');
+    res.json(toGroup(row));
+  });
+  router.get('/groups/:id/members', async (req, res) => {
+    const groupId = id(req, res, 'group');
+    const q = groupId === undefined ? undefined : query(MembersQuery, req, res);
+    if (!groupId || !q) return;
+    if ((await apiGroups(db, org(res), { groupId, limit: 1 })).length === 0) return fail(res, 'not_found', 'No such group.');
+    const after = decodeCursor(q.after, UserCursor);
+    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
+    const rows = await apiUsers(db, org(res), { groupId, status: 'active', after: after && cursorKey(after), limit: q.limit });
+    res.json(pageOf(rows, q.limit, toUser, userKey));
+  });
+
+  router.get('/users', async (req, res) => {
+    const q = query(UsersQuery, req, res);
+    if (!q || !(await connectionKnown(res, q.connection))) return;
+    if (q.group && (await apiGroups(db, org(res), { groupId: q.group, limit: 1 })).length === 0) return fail(res, 'not_found', 'No such group.');
+    const after = decodeCursor(q.after, UserCursor);
+    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
+    const rows = await apiUsers(db, org(res), {
+      connectionId: q.connection,
+      groupId: q.group,
+      status: q.status,
+      updatedSince: q.updatedSince === undefined ? undefined : new Date(q.updatedSince),
+      search: q.search,
+      after: after && cursorKey(after),
+      limit: q.limit,
+    });
+    res.json(pageOf(rows, q.limit, toUser, userKey));
+  });
+  router.get('/users/:id', async (req, res) => {
+    const userId = id(req, res, 'user');
+    if (!userId) return;
+    const [row] = await apiUsers(db, org(res), { userId, status: 'all', limit: 1 });
+    if (!row) return fail(res, 'not_found', 'No such user.');
+    res.json(toUser(row));
+  });
+
+  router.use((_req, res) => fail(res, 'not_found', 'No such API path (see /api/v1/openapi.json).'));
+  // A failure inside a handler answers JSON too, without its details.
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    Object.assign(res, { err: error }); // pino-http logs it with the request
+    res.status(500).json({ error: { code: 'internal', message: 'Something went wrong; the request id is in X-Request-Id.' } });
+  });
+  return router;
+}
+
+const cursorKey = ([connectionId, userId]: [string, string]): UserKey => ({ connectionId, userId });
