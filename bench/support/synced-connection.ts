@@ -3,11 +3,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID } from '../../emulator/demo.js';
-import type { generateTenant } from '../../emulator/generate.js';
+import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
 import type { LoggedRequest } from '../../emulator/request-log.js';
 import { syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
-import type { BenchProduct } from './product.js';
+import { startBenchProduct, type BenchProduct } from './product.js';
 
 /**
  * A connection of the benchmark's tenant with every group synced, its sync workflow, and a way
@@ -85,3 +85,18 @@ export function temporalActions(history: Awaited<ReturnType<WorkflowHandle['fetc
 }
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * The product with the 100,000-user / 1,000-group tenant in its emulator (no latency, no
+ * throttling) and a connection syncing every group, for `work`; stopped after it.
+ */
+export async function withLargeTenant(work: (product: BenchProduct, tenant: ReturnType<typeof generateTenant>, connection: Awaited<ReturnType<typeof syncedConnection>>) => Promise<void>): Promise<void> {
+  const tenant = generateTenant(LARGE_TENANT);
+  const product = await startBenchProduct(['--generate', 'large']);
+  try {
+    await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
+    await work(product, tenant, await syncedConnection(product, tenant));
+  } finally {
+    await product.stop();
+  }
+}

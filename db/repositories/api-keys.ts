@@ -10,7 +10,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** Creates a key for the org; the key is returned this once and never stored. */
-export async function createApiKey(db: Db, input: { orgId: string; name: string; createdBy: string }): Promise<{ id: string; key: string; prefix: string }> {
+export async function createApiKey(db: Db, input: { orgId: string; name: string; createdBy: string | null }): Promise<{ id: string; key: string; prefix: string }> {
   const key = `hds_${randomBytes(32).toString('base64url')}`;
   const prefix = key.slice(0, PREFIX_LENGTH);
   const row = await db

@@ -1,0 +1,86 @@
+import { createApiKey } from '../../db/repositories/api-keys.js';
+import { emulatorEntraSettings } from '../../emulator/demo.js';
+import { loadConfig } from '../../lib/config.js';
+import { withoutSecret } from '../../lib/entra-settings.js';
+import { createLogger } from '../../lib/logger.js';
+import { createApp } from '../../web/app.js';
+import { listen } from '../../web/server.js';
+import type { Benchmark } from '../figures.js';
+import { round, withLargeTenant } from '../support/synced-connection.js';
+
+const CLIENTS = 50;
+const REQUESTS_PER_CLIENT = 60;
+
+interface Page { data: Array<{ id: string }>; nextCursor: string | null }
+
+/**
+ * The directory API on the synced 100,000-user / 1,000-group tenant: 50 clients at once, each
+ * walking the user list by cursor, reading groups' members and searching, as audience builders
+ * do. Latency per request, as the client sees it (the web process in this one, its pool shared
+ * with the idle worker).
+ */
+export const apiBenchmark: Benchmark = {
+  name: 'api',
+  description: 'directory API pages with 50 concurrent clients on the 100,000-user tenant',
+  run: async (report) => {
+    await withLargeTenant(async (product, _tenant, connection) => {
+      await connection.cycle();
+      await connection.handle.terminate();
+      const { org_id: orgId } = await product.db.selectFrom('entra_connections').select('org_id').where('id', '=', connection.connectionId).executeTakeFirstOrThrow();
+      const { key } = await createApiKey(product.db, { orgId, name: 'bench', createdBy: null });
+      const app = createApp({
+        config: loadConfig({ SESSION_SECRET: 'bench-session-secret-0123456789-abcdefgh', PUBLIC_URL: 'http://127.0.0.1' }),
+        db: product.db,
+        temporal: product.client,
+        logger: createLogger('silent', 'bench'),
+        entra: withoutSecret(emulatorEntraSettings(product.emulator.httpsUrl, undefined)),
+      });
+      const server = await listen(app, 0, '127.0.0.1');
+      const base = `http://127.0.0.1:${server.port}/api/v1`;
+      const get = async (path: string) => {
+        const started = performance.now();
+        const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+        const body = (await response.json()) as Page;
+        if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
+        return { ms: performance.now() - started, body };
+      };
+      try {
+        const groups: string[] = [];
+        for (let after: string | null = null, first = true; first || after; first = false) {
+          const { body }: { body: Page } = await get(`/groups?limit=500${after ? `&after=${after}` : ''}`);
+          groups.push(...body.data.map((group) => group.id));
+          after = body.nextCursor;
+        }
+        const names = ['ada', 'ben', 'garcía', 'tanaka', 'oskar', 'rosa', 'xu', 'zhang'];
+        const latencies: Record<'users' | 'members' | 'search', number[]> = { users: [], members: [], search: [] };
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: CLIENTS }, async (_, client) => {
+            let cursor: string | null = null;
+            for (let i = 0; i < REQUESTS_PER_CLIENT; i++) {
+              const kind = i % 4 === 1 ? 'members' : i % 4 === 3 ? 'search' : 'users';
+              const path =
+                kind === 'users' ? `/users?limit=100${cursor ? `&after=${cursor}` : ''}` : kind === 'members' ? `/groups/${groups[(client * 31 + i) % groups.length]}/members?limit=100` : `/users?limit=100&search=${encodeURIComponent(names[(client + i) % names.length]!)}`;
+              const { ms, body } = await get(path);
+              latencies[kind].push(ms);
+              if (kind === 'users') cursor = body.nextCursor;
+            }
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const every = [...latencies.users, ...latencies.members, ...latencies.search];
+        report({ figure: 'p95 per page, all requests, 50 concurrent clients', value: round(percentile(every, 0.95)), unit: 'ms', goal: '<= 50' });
+        report({ figure: 'p50 per page, all requests', value: round(percentile(every, 0.5)), unit: 'ms', goal: null });
+        for (const [kind, values] of Object.entries(latencies)) report({ figure: `p95 per page, ${kind}`, value: round(percentile(values, 0.95)), unit: 'ms', goal: null });
+        report({ figure: 'throughput', value: Math.round(every.length / seconds), unit: 'pages/s', goal: null });
+      } finally {
+        await server.close();
+      }
+    });
+  },
+};
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
