@@ -1,8 +1,7 @@
-import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
+import type { generateTenant } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import type { Benchmark } from '../figures.js';
-import { startBenchProduct } from '../support/product.js';
-import { graphCost, round, syncedConnection } from '../support/synced-connection.js';
+import { graphCost, round, syncedConnection, withLargeTenant } from '../support/synced-connection.js';
 
 const CYCLES_PER_DAY = (24 * 60) / 5; // the default interval
 const L_TENANT_UNITS_PER_SECOND = BUDGET_PER_10S.L / 10; // Graph's budget for a tenant over 500 users
@@ -16,11 +15,7 @@ export const deltaBenchmark: Benchmark = {
   name: 'delta',
   description: 'delta cycles (no change, 1 % churn) against a full sync, Temporal actions, and a full sync under the resource-unit budget',
   run: async (report) => {
-    const tenant = generateTenant(LARGE_TENANT);
-    const product = await startBenchProduct(['--generate', 'large']);
-    try {
-      await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
-      const connection = await syncedConnection(product, tenant);
+    await withLargeTenant(async (product, tenant, connection) => {
       const full = await connection.cycle();
       const fullCost = graphCost(full.requests);
       report({ figure: 'full sync: time', value: round(full.seconds), unit: 's', goal: null });
@@ -81,9 +76,7 @@ export const deltaBenchmark: Benchmark = {
       report({ figure: 'full sync on a twentieth of the budget: time ÷ floor', value: round(scarceRun.seconds / scarceFloor), unit: 'ratio', goal: '<= 1.3' });
       report({ figure: 'full sync on a twentieth of the budget: 429 answers', value: round((100 * scarceCost.throttled) / scarceCost.requests), unit: '% of requests', goal: '< 1' });
       await scarce.handle.terminate();
-    } finally {
-      await product.stop();
-    }
+    });
   },
 };
 

@@ -57,6 +57,14 @@ describe('logs hold no session cookie, consent state, code, token or secret', ()
     expect(consented.location).toMatch(/onboarding=/);
     const workflowId = new URL(consented.location!, stack.app.url).searchParams.get('onboarding')!;
     await stack.temporal.client.workflow.getHandle(workflowId).result();
+    // An API key: created in Settings, then used (and once refused) on the directory API.
+    await browser.request('/org/settings/api-keys');
+    const created = await browser.post('/org/settings/api-keys', { name: 'Logged service' });
+    const apiKey = /value="(hds_[\w-]{43})"/.exec(created.text)![1]!;
+    secrets.set('API key', apiKey);
+    expect((await fetch(`${stack.app.url}/api/v1/users`, { headers: { Authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+    expect((await fetch(`${stack.app.url}/api/v1/users`, { headers: { Authorization: `Bearer ${apiKey.slice(0, -1)}x` } })).status).toBe(401);
+    secrets.set('API key, altered', `${apiKey.slice(0, -1)}x`);
     await browser.request('/sign-in', { form: { _csrf: 'forged' } }); // a refused request is logged too
     secrets.set('client secret', DEMO_APP_SECRET);
     secrets.set('password', PASSWORD);
