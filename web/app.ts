@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRoutes(deps));
   // The directory API authenticates by API key, before (and never through) sessions and CSRF.
-  app.use('/api/v1', apiRoutes(deps.db, deps.config.PUBLIC_URL));
+  app.use(apiRoutes(deps.db, deps.config.PUBLIC_URL));
 
   if (deps.config.SESSION_SECRET === undefined) throw new Error('createApp needs config.SESSION_SECRET');
   const session = sessions({ db: deps.db, secret: deps.config.SESSION_SECRET, secure: deps.config.PUBLIC_URL.startsWith('https:') });

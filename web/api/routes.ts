@@ -76,6 +76,8 @@ const toUser = (row: Awaited<ReturnType<typeof apiUsers>>[number]): ApiUser => (
 
 const userKey = (row: { connection_id: string; user_id: string }) => [row.connection_id, row.user_id];
 const idParam = z.guid();
+/** Where the API lives; its routes carry the whole path, so logs, metrics and the route list name them in full. */
+export const API = '/api/v1';
 
 /**
  * The directory API, `/api/v1`: read-only JSON for the rest of Hook, authenticated by an org's
@@ -84,13 +86,13 @@ const idParam = z.guid();
  */
 export function apiRoutes(db: Db, publicUrl: string): Router {
   const router = Router();
-  router.use((_req, res, next) => {
+  router.use(API, (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  router.get('/openapi.json', (_req, res) => void res.json(openApiDocument(publicUrl)));
+  router.get(`${API}/openapi.json`, (_req, res) => void res.json(openApiDocument(publicUrl)));
 
-  router.use(async (req: Request, res: Response, next: NextFunction) => {
+  router.use(API, async (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/.exec(header);
     if (!match) return fail(res, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>" (create one in Settings → API keys).');
@@ -120,10 +122,10 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     return false;
   };
 
-  router.get('/connections', async (_req, res) => {
+  router.get(`${API}/connections`, async (_req, res) => {
     res.json({ data: (await apiConnections(db, org(res))).map(toConnection) });
   });
-  router.get('/connections/:id', async (req, res) => {
+  router.get(`${API}/connections/:id`, async (req, res) => {
     const connectionId = id(req, res, 'connection');
     if (!connectionId) return;
     const [row] = await apiConnections(db, org(res), connectionId);
@@ -131,7 +133,7 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     res.json(toConnection(row));
   });
 
-  router.get('/groups', async (req, res) => {
+  router.get(`${API}/groups`, async (req, res) => {
     const q = query(GroupsQuery, req, res);
     if (!q || !(await connectionKnown(res, q.connection))) return;
     const after = decodeCursor(q.after, GroupCursor);
@@ -139,14 +141,14 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     const rows = await apiGroups(db, org(res), { connectionId: q.connection, status: q.status, after: after?.[0], limit: q.limit });
     res.json(pageOf(rows, q.limit, toGroup, (row) => [row.id]));
   });
-  router.get('/groups/:id', async (req, res) => {
+  router.get(`${API}/groups/:id`, async (req, res) => {
     const groupId = id(req, res, 'group');
     if (!groupId) return;
     const [row] = await apiGroups(db, org(res), { groupId, limit: 1 });
     if (!row) return fail(res, 'not_found', 'No such group.');
     res.json(toGroup(row));
   });
-  router.get('/groups/:id/members', async (req, res) => {
+  router.get(`${API}/groups/:id/members`, async (req, res) => {
     const groupId = id(req, res, 'group');
     const q = groupId === undefined ? undefined : query(MembersQuery, req, res);
     if (!groupId || !q) return;
@@ -157,7 +159,7 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     res.json(pageOf(rows, q.limit, toUser, userKey));
   });
 
-  router.get('/users', async (req, res) => {
+  router.get(`${API}/users`, async (req, res) => {
     const q = query(UsersQuery, req, res);
     if (!q || !(await connectionKnown(res, q.connection))) return;
     if (q.group && (await apiGroups(db, org(res), { groupId: q.group, limit: 1 })).length === 0) return fail(res, 'not_found', 'No such group.');
@@ -174,7 +176,7 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     });
     res.json(pageOf(rows, q.limit, toUser, userKey));
   });
-  router.get('/users/:id', async (req, res) => {
+  router.get(`${API}/users/:id`, async (req, res) => {
     const userId = id(req, res, 'user');
     if (!userId) return;
     const [row] = await apiUsers(db, org(res), { userId, status: 'all', limit: 1 });
@@ -182,9 +184,9 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     res.json(toUser(row));
   });
 
-  router.use((_req, res) => fail(res, 'not_found', 'No such API path (see /api/v1/openapi.json).'));
+  router.use(API, (_req, res) => fail(res, 'not_found', 'No such API path (see /api/v1/openapi.json).'));
   // A failure inside a handler answers JSON too, without its details.
-  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use(API, (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     Object.assign(res, { err: error }); // pino-http logs it with the request
     res.status(500).json({ error: { code: 'internal', message: 'Something went wrong; the request id is in X-Request-Id.' } });
   });

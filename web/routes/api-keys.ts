@@ -5,7 +5,14 @@ import { setFlash, takeFlash } from '../../db/repositories/sessions.js';
 import { API_KEYS, paths } from '../paths.js';
 import type { RouteDeps } from './deps.js';
 
-const createForm = z.object({ name: z.string().trim().min(1, 'Give the key a name, such as the service that will use it.').max(100, 'Key names are at most 100 characters.') });
+const createForm = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Give the key a name, such as the service that will use it.')
+    .max(100, 'Key names are at most 100 characters.')
+    .regex(/^[^\p{Cc}]*$/u, 'Key names cannot contain control characters.'),
+});
 
 /**
  * Settings → API keys: an org admin creates keys for the directory API (shown once, stored
