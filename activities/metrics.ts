@@ -33,7 +33,7 @@ function meter(): MetricMeter {
 }
 
 /** A committed cycle's figures: called once per run, after its transaction committed. */
-export function recordCycle(cycle: { kind: 'full' | 'delta'; result: CommitResult; durationSeconds: number }): void {
+export function recordCycleMetrics(cycle: { kind: 'full' | 'delta'; result: CommitResult; durationSeconds: number }): void {
   const tags = { kind: cycle.kind, status: cycle.result.status };
   const m = meter();
   m.createHistogram(WORKER_METRICS.cycleDuration, 'float', 's', 'Sync cycle duration, from the run opening to its commit').record(cycle.durationSeconds, tags);

@@ -11,6 +11,7 @@ export const WEB_METRICS = {
   removalsHeld: 'hook_connection_removals_held',
   needsReconnect: 'hook_connection_needs_reconnect',
   groupsFailing: 'hook_connection_groups_failing',
+  connections: 'hook_connections',
 } as const;
 
 /**
@@ -33,7 +34,7 @@ export function createWebMetrics(db: Db) {
   const reconnect = new Gauge({ name: WEB_METRICS.needsReconnect, help: '1 when the connection needs an admin to reconnect (consent revoked, app removed)', labelNames: labels, registers: [registry] });
   const failing = new Gauge({ name: WEB_METRICS.groupsFailing, help: 'Synced groups whose last read failed', labelNames: labels, registers: [registry] });
 
-  const connections = new Gauge({ name: 'hook_connections', help: 'Entra connections, by status', labelNames: ['status'], registers: [registry] });
+  const connections = new Gauge({ name: WEB_METRICS.connections, help: 'Entra connections, by status', labelNames: ['status'], registers: [registry] });
 
   /** Every connection's state, one query per scrape; disconnected connections drop out. */
   async function readConnections(): Promise<void> {

@@ -7,7 +7,7 @@ import { dropStaging } from '../../db/repositories/sync/staging.js';
 import type { Database } from '../../db/schema.js';
 import type { CommitOptions, CommitResult } from '../../workflows/sync/messages.js';
 import { syncStatusAfter } from '../../workflows/sync/status.js';
-import { recordCycle as recordCycleMetrics } from '../metrics.js';
+import { recordCycleMetrics } from '../metrics.js';
 import { groupStatusUpdates } from './decide/group-status.js';
 import { decideRemovals } from './decide/removals.js';
 import { groupsToClear, trustedGroups } from './decide/trust.js';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../client.js';
+import { searchMatches } from './directory.js';
 
 // The directory API's reads. Every query joins the connection and filters by the caller's org,
 // so an id from another org finds nothing, whatever is forged. Lists are keyset-paginated on
@@ -66,10 +67,7 @@ export async function apiUsers(db: Db, orgId: string, filter: UsersFilter) {
   if (filter.status === 'active') query = query.where('u.removed_at', 'is', null);
   if (filter.status === 'removed') query = query.where('u.removed_at', 'is not', null);
   if (filter.updatedSince) query = query.where('u.updated_at', '>=', filter.updatedSince);
-  if (filter.search) {
-    const pattern = `%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    query = query.where(sql<boolean>`u.search_text like lower(${pattern})`);
-  }
+  if (filter.search) query = query.where(searchMatches(sql.ref('u.search_text'), filter.search));
   if (filter.after) query = query.where(sql<boolean>`(u.connection_id, u.user_id) > (${filter.after.connectionId}::uuid, ${filter.after.userId}::uuid)`);
   const users = await query.orderBy('u.connection_id').orderBy('u.user_id').limit(filter.limit + 1).execute();
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -45,6 +45,9 @@ export async function paneSummary(db: Db, connectionId: string) {
   };
 }
 
+/** Name, mail or UPN contains `text` (case-insensitive; %, _ and a backslash match themselves), on the trigram index. */
+export const searchMatches = (column: RawBuilder<unknown>, text: string) => sql<boolean>`${column} like lower(${`%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`})`;
+
 /**
  * One page of the deduplicated user list, by name then id (keyset: page 2,000 costs what page 1
  * costs), optionally filtered by name or email.
@@ -55,10 +58,7 @@ export function usersPage(db: Db, connectionId: string, options: { query?: strin
     .select(['user_id', 'display_name', 'mail', 'user_principal_name', 'is_guest', 'is_shared_mailbox', 'account_enabled'])
     .where('connection_id', '=', connectionId)
     .where('removed_at', 'is', null);
-  if (options.query) {
-    const pattern = `%${options.query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    select = select.where(sql<boolean>`search_text like lower(${pattern})`);
-  }
+  if (options.query) select = select.where(searchMatches(sql.ref('search_text'), options.query));
   if (options.after) {
     const { name, id } = options.after;
     select = select.where(sql<boolean>`(coalesce(display_name, ''), user_id) > (${name}, ${id}::uuid)`);

@@ -18,8 +18,7 @@ const iso = (value: Date | null) => (value === null ? null : value.toISOString()
 
 // Cursors are opaque to clients: the last row's key, base64url JSON.
 const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
-function decodeCursor<T>(cursor: string | undefined, shape: z.ZodType<T>): T | undefined | 'invalid' {
-  if (cursor === undefined) return undefined;
+function decodeCursor<T>(cursor: string, shape: z.ZodType<T>): T | 'invalid' {
   try {
     const parsed = shape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
     return parsed.success ? parsed.data : 'invalid';
@@ -27,8 +26,8 @@ function decodeCursor<T>(cursor: string | undefined, shape: z.ZodType<T>): T | u
     return 'invalid';
   }
 }
-const UserCursor = z.tuple([z.guid(), z.guid()]);
-const GroupCursor = z.tuple([z.guid()]);
+const UserCursor = z.tuple([z.guid(), z.guid()]).transform(([connectionId, userId]): UserKey => ({ connectionId, userId }));
+const GroupCursor = z.tuple([z.guid()]).transform(([groupId]) => groupId);
 
 /** One page: `limit` rows and, when there were more, the cursor after the last. */
 function pageOf<R, T>(rows: R[], limit: number, toItem: (row: R) => T, keyOf: (row: R) => unknown) {
@@ -121,6 +120,19 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     fail(res, 'not_found', 'No such connection.');
     return false;
   };
+  const groupKnown = async (res: Response, groupId: string | undefined) => {
+    if (groupId === undefined || (await apiGroups(db, org(res), { groupId, limit: 1 })).length > 0) return true;
+    fail(res, 'not_found', 'No such group.');
+    return false;
+  };
+  /** `after` as a key: absent, the key, or false once a 400 has answered. */
+  const cursor = <T>(res: Response, after: string | undefined, shape: z.ZodType<T>): T | undefined | false => {
+    if (after === undefined) return undefined;
+    const key = decodeCursor(after, shape);
+    if (key !== 'invalid') return key;
+    fail(res, 'invalid_request', 'after must be a cursor from a previous page');
+    return false;
+  };
 
   router.get(`${API}/connections`, async (_req, res) => {
     res.json({ data: (await apiConnections(db, org(res))).map(toConnection) });
@@ -136,9 +148,9 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   router.get(`${API}/groups`, async (req, res) => {
     const q = query(GroupsQuery, req, res);
     if (!q || !(await connectionKnown(res, q.connection))) return;
-    const after = decodeCursor(q.after, GroupCursor);
-    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
-    const rows = await apiGroups(db, org(res), { connectionId: q.connection, status: q.status, after: after?.[0], limit: q.limit });
+    const after = cursor(res, q.after, GroupCursor);
+    if (after === false) return;
+    const rows = await apiGroups(db, org(res), { connectionId: q.connection, status: q.status, after, limit: q.limit });
     res.json(pageOf(rows, q.limit, toGroup, (row) => [row.id]));
   });
   router.get(`${API}/groups/:id`, async (req, res) => {
@@ -151,27 +163,25 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   router.get(`${API}/groups/:id/members`, async (req, res) => {
     const groupId = id(req, res, 'group');
     const q = groupId === undefined ? undefined : query(MembersQuery, req, res);
-    if (!groupId || !q) return;
-    if ((await apiGroups(db, org(res), { groupId, limit: 1 })).length === 0) return fail(res, 'not_found', 'No such group.');
-    const after = decodeCursor(q.after, UserCursor);
-    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
-    const rows = await apiUsers(db, org(res), { groupId, status: 'active', after: after && cursorKey(after), limit: q.limit });
+    if (!groupId || !q || !(await groupKnown(res, groupId))) return;
+    const after = cursor(res, q.after, UserCursor);
+    if (after === false) return;
+    const rows = await apiUsers(db, org(res), { groupId, status: 'active', after, limit: q.limit });
     res.json(pageOf(rows, q.limit, toUser, userKey));
   });
 
   router.get(`${API}/users`, async (req, res) => {
     const q = query(UsersQuery, req, res);
-    if (!q || !(await connectionKnown(res, q.connection))) return;
-    if (q.group && (await apiGroups(db, org(res), { groupId: q.group, limit: 1 })).length === 0) return fail(res, 'not_found', 'No such group.');
-    const after = decodeCursor(q.after, UserCursor);
-    if (after === 'invalid') return fail(res, 'invalid_request', 'after must be a cursor from a previous page');
+    if (!q || !(await connectionKnown(res, q.connection)) || !(await groupKnown(res, q.group))) return;
+    const after = cursor(res, q.after, UserCursor);
+    if (after === false) return;
     const rows = await apiUsers(db, org(res), {
       connectionId: q.connection,
       groupId: q.group,
       status: q.status,
       updatedSince: q.updatedSince === undefined ? undefined : new Date(q.updatedSince),
       search: q.search,
-      after: after && cursorKey(after),
+      after,
       limit: q.limit,
     });
     res.json(pageOf(rows, q.limit, toUser, userKey));
@@ -192,5 +202,3 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   });
   return router;
 }
-
-const cursorKey = ([connectionId, userId]: [string, string]): UserKey => ({ connectionId, userId });
