@@ -34,17 +34,14 @@ export function classifyEntraError(error: unknown): ApplicationFailure {
     if (status === 404) {
       return ApplicationFailure.create({ type: FailureType.GraphNotFound, message: `not found in Entra: ${error.code ?? ''}`.trim(), details, nonRetryable: true });
     }
+    // Graph names when to come back on a 429, and often on a 503 or 504 too.
+    const retryAfter = Number(error.headers?.get('Retry-After'));
+    const nextRetryDelay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
     if (status === 429) {
-      const retryAfter = Number(error.headers?.get('Retry-After'));
-      return ApplicationFailure.create({
-        type: FailureType.GraphThrottled,
-        message: 'Graph throttled the request (429)',
-        details,
-        nextRetryDelay: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-      });
+      return ApplicationFailure.create({ type: FailureType.GraphThrottled, message: 'Graph throttled the request (429)', details, nextRetryDelay });
     }
     if (status >= 500 || status === -1 || status === 0) {
-      return ApplicationFailure.create({ type: FailureType.EntraUnavailable, message: `Graph unavailable: ${status}`, details });
+      return ApplicationFailure.create({ type: FailureType.EntraUnavailable, message: `Graph unavailable: ${status}`, details, nextRetryDelay });
     }
     return ApplicationFailure.create({ type: FailureType.GraphBadResponse, message: `Graph answered ${status} ${error.code ?? ''}`.trim(), details, nonRetryable: true });
   }

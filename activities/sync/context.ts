@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { stageUsers, type StagedUser } from '../../db/repositories/sync/staging.js';
 import { tenantGraph, type EntraClients, type TenantGraph } from '../graph/clients.js';
 import { classifyEntraError } from '../graph/errors.js';
+import { patientGraph } from '../graph/patience.js';
 import { mayReadHiddenMembers } from '../graph/token-roles.js';
 import { FailureType } from '../../workflows/failures.js';
 import { WORKER_METRICS } from '../metrics.js';
@@ -59,7 +60,7 @@ export function createRunContexts({ db, entra }: SyncDeps) {
   };
   return (tenantId: string, runId: string): RunContext => ({
     db,
-    graph: tenantGraph(entra, tenantId),
+    graph: patientGraph(tenantGraph(entra, tenantId)),
     runId,
     graphOrigin: entra.settings.graphOrigin,
     mayReadHidden: () => mayReadHiddenMembers(entra, tenantId).catch((error: unknown) => Promise.reject(classifyEntraError(error))),
