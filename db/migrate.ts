@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009_preview_and_counts.js';
 import * as m0010 from './migrations/0010_bound_decisions.js';
 import * as m0011 from './migrations/0011_staged_user_rules.js';
 import * as m0012 from './migrations/0012_directory_api.js';
+import * as m0013 from './migrations/0013_directory_events.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -28,6 +29,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010_bound_decisions': m0010,
   '0011_staged_user_rules': m0011,
   '0012_directory_api': m0012,
+  '0013_directory_events': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

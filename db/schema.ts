@@ -3,7 +3,7 @@ import type { EntraConnectionsTable, DirectoryDomainsTable, ConsentRequestsTable
 import type { EntraGroupsTable, SyncedGroupsTable, PendingRemovalsTable, PreviewMembersTable, PreviewSamplesTable } from './schema/selection.js';
 import type { DirectoryUsersTable, GroupMembershipsTable, GroupEdgesTable, DirectoryGroupsTable } from './schema/directory.js';
 import type { SyncStagedMembersTable, SyncRunsTable, SyncRunGroupsTable, SyncStagedUsersTable } from './schema/sync.js';
-import type { ApiKeysTable } from './schema/api.js';
+import type { ApiKeysTable, DirectoryEventsTable, DirectoryEventsHorizonTable } from './schema/api.js';
 import type { SyncStatus } from '../workflows/sync/status.js';
 
 export type * from './schema/identity.js';
@@ -38,4 +38,6 @@ export interface Database {
   sync_runs: SyncRunsTable;
   sync_run_groups: SyncRunGroupsTable;
   api_keys: ApiKeysTable;
+  directory_events: DirectoryEventsTable;
+  directory_events_horizon: DirectoryEventsHorizonTable;
 }

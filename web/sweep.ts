@@ -2,19 +2,25 @@ import type { Db } from '../db/client.js';
 import { deleteExpiredConsentRequests } from '../db/repositories/consent-requests.js';
 import { deleteExpiredSessions } from '../db/repositories/sessions.js';
 import { deleteOldSignInFailures } from '../db/repositories/sign-in-failures.js';
+import { deleteEventsBefore } from '../db/repositories/events.js';
+import { EVENT_RETENTION_DAYS } from './api/schemas.js';
 import type { Logger } from '../lib/logger.js';
 import { SIGN_IN_WINDOW_MS } from './routes/auth.js';
 
 const SWEEP_EVERY_MS = 15 * 60 * 1000;
 
-/** Deletes what can no longer be used: expired sessions, sign-in failures past their window, old consent requests. */
-export async function sweepExpired(db: Db) {
-  const [sessions, signInFailures, consentRequests] = await Promise.all([
+/**
+ * Deletes what can no longer be used: expired sessions, sign-in failures past their window, old
+ * consent requests, and directory events past their retention.
+ */
+export async function sweepExpired(db: Db, now = new Date()) {
+  const [sessions, signInFailures, consentRequests, events] = await Promise.all([
     deleteExpiredSessions(db),
     deleteOldSignInFailures(db, SIGN_IN_WINDOW_MS),
     deleteExpiredConsentRequests(db),
+    deleteEventsBefore(db, new Date(now.getTime() - EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000)),
   ]);
-  return { sessions, signInFailures, consentRequests };
+  return { sessions, signInFailures, consentRequests, events };
 }
 
 /**

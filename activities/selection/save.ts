@@ -38,9 +38,19 @@ export function createSaveActivities({ db, temporal }: SelectionDeps) {
         }
         const names = groupIds.length === 0 ? [] : await trx.selectFrom('entra_groups').select(['group_id', 'display_name']).where('connection_id', '=', connectionId).where('group_id', 'in', groupIds).execute();
         const nameOf = new Map(names.map((row) => [row.group_id, row.display_name]));
-        await trx.deleteFrom('synced_groups').where('connection_id', '=', connectionId).execute();
+        // Groups kept keep their row (and Hook id); only the groups left and the groups new change,
+        // and each such change is an event (migration 0013).
+        await trx
+          .deleteFrom('synced_groups')
+          .where('connection_id', '=', connectionId)
+          .$if(groupIds.length > 0, (query) => query.where('group_id', 'not in', groupIds))
+          .execute();
         if (groupIds.length > 0) {
-          await trx.insertInto('synced_groups').values(groupIds.map((id) => ({ connection_id: connectionId, group_id: id, display_name: nameOf.get(id) ?? id }))).execute();
+          await trx
+            .insertInto('synced_groups')
+            .values(groupIds.map((id) => ({ connection_id: connectionId, group_id: id, display_name: nameOf.get(id) ?? id })))
+            .onConflict((conflict) => conflict.columns(['connection_id', 'group_id']).doNothing())
+            .execute();
         }
         const version = baseVersion + 1;
         await trx.updateTable('entra_connections').set({ selection_version: version, last_save_id: saveId, updated_at: new Date() }).where('id', '=', connectionId).execute();

@@ -4,6 +4,7 @@ import { refreshDirectoryStats } from '../../db/repositories/directory.js';
 import * as steps from '../../db/repositories/sync/commit/index.js';
 import { advanceDeltaLinks, finishRun, lockRun, openRun, previousRunStatus, recordCycle } from '../../db/repositories/sync/runs.js';
 import { dropStaging } from '../../db/repositories/sync/staging.js';
+import { tagEvents } from '../../db/repositories/events.js';
 import type { Database } from '../../db/schema.js';
 import type { CommitOptions, CommitResult } from '../../workflows/sync/messages.js';
 import { syncStatusAfter } from '../../workflows/sync/status.js';
@@ -26,6 +27,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
   // Set by the attempt that finishes the run; metrics are recorded once its transaction committed.
   let finished: { kind: 'full' | 'delta'; startedAt: Date; now: Date } | undefined;
   const result = await db.transaction().execute(async (trx) => {
+    await tagEvents(trx, runId);
     // A delta read that failed early may not have opened its run.
     if (options.readFailed) await openRun(trx, { id: runId, connectionId, trigger: options.trigger, kind: 'delta' });
     const run = await lockRun(trx, runId);

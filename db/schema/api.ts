@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt } from './identity.js';
 
 // The directory API's keys.
@@ -17,3 +17,28 @@ export interface ApiKeysTable {
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;
+
+/**
+ * The outbox of directory changes (migration 0013): written by PostgreSQL's triggers in the
+ * transaction that changed the directory; read in (tx, id) order by the events feed.
+ */
+export interface DirectoryEventsTable {
+  id: ColumnType<string, never, never>;
+  /** The writing transaction's id (xid8, as text). */
+  tx: ColumnType<string, never, never>;
+  org_id: string;
+  connection_id: string;
+  type: string;
+  occurred_at: ColumnType<Date, Date | undefined, never>;
+  run_id: string | null;
+  user_ref: string | null;
+  group_ref: string | null;
+  data: ColumnType<Record<string, unknown>, string, never>;
+}
+
+/** The newest position the retention sweep deleted. */
+export interface DirectoryEventsHorizonTable {
+  one_row: ColumnType<boolean, boolean | undefined, never>;
+  tx: string;
+  id: string;
+}

@@ -37,6 +37,8 @@ export interface EntraConnectionsTable {
   /** The run whose held removals wait for confirmation, and a digest of their set. */
   pending_run_id: string | null;
   pending_digest: string | null;
+  /** The last settled sync status announced as an event (a trigger keeps it, migration 0013). */
+  announced_status: ColumnType<SyncStatus, never, never>;
 }
 
 /** Active users per email domain of a connection (the Authorized domains pane), kept by the sync. */

@@ -1,4 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020.js';
+import { sql } from 'kysely';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOrgBySlug } from '../../db/repositories/accounts.js';
@@ -193,6 +194,64 @@ describe('the directory API, /api/v1', () => {
     }
     expect((await api('/users/not-a-uuid')).status).toBe(404);
     expect((await api('/nothing-here')).status).toBe(404);
+  });
+
+  it('the events feed: read from the start, it rebuilds exactly the directory the API lists; filtered by type; only ever the org\'s own', async () => {
+    type Event = { id: string; cursor: string; type: string; connectionId: string; data: { user?: { id: string; status: string }; group?: { id: string } } };
+    const events: Event[] = [];
+    let after = '';
+    for (;;) {
+      const { status, body } = await api<{ data: Event[]; nextCursor: string; hasMore: boolean }>(`/events?limit=50${after ? `&after=${after}` : ''}`);
+      expect(status).toBe(200);
+      events.push(...body.data);
+      after = body.nextCursor;
+      if (!body.hasMore) break;
+    }
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
+    expect(events.every((event) => event.connectionId === connections.acme)).toBe(true);
+    expect((await api<{ cursor: string }>('/events/cursor')).body.cursor).toBe(after);
+    expect((await api<{ data: Event[]; hasMore: boolean }>(`/events?after=${after}`)).body).toMatchObject({ data: [], hasMore: false });
+
+    const active = new Map<string, Set<string>>();
+    for (const event of events) {
+      const { user, group } = event.data;
+      if (event.type.startsWith('user.')) {
+        if (user!.status === 'active') active.set(user!.id, active.get(user!.id) ?? new Set());
+        else active.delete(user!.id);
+      }
+      if (event.type === 'membership.added') active.get(user!.id)?.add(group!.id);
+      if (event.type === 'membership.removed') active.get(user!.id)?.delete(group!.id);
+    }
+    const listed = await all<User>('/users');
+    expect(new Map(listed.map((user) => [user.id, new Set(user.groups)]))).toEqual(active);
+
+    const added = (await api<{ data: Event[] }>('/events?types=user.added,group.added&limit=500')).body.data;
+    expect(added.map((event) => event.id)).toEqual(events.filter((event) => event.type === 'user.added' || event.type === 'group.added').map((event) => event.id).slice(0, 500));
+
+    // Globex's key: Acme's cursor only moves along Globex's own feed; Acme's connection is not there.
+    const theirs = (await api<{ data: Event[] }>(`/events?after=${events[0]!.cursor}&limit=500`, globexKey)).body.data;
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(theirs.every((event) => event.connectionId === connections.globex)).toBe(true);
+    expect((await api(`/events?connection=${connections.acme}`, globexKey)).status).toBe(404);
+    for (const [path, message] of [
+      ['/events?types=user.exploded', `types must be a comma-separated list of: user.added, user.updated`],
+      ['/events?after=WyIxIiwib3IgMT0xIl0', 'after must be a cursor from a previous page'],
+      ['/events?since=0', 'Unknown parameter: since'],
+    ] as const) {
+      const answer = await api<{ error: { code: string; message: string } }>(path);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.message).toContain(message);
+    }
+
+    // Events past their retention were swept: a cursor before them is told, never silently skipped.
+    await sql`insert into directory_events_horizon (tx, id) select tx, id from directory_events where id = ${events[1]!.id}`.execute(db());
+    try {
+      const expired = await api<{ error: { code: string } }>(`/events?after=${events[0]!.cursor}`);
+      expect([expired.status, expired.body.error.code]).toEqual([410, 'cursor_expired']);
+    } finally {
+      await db().deleteFrom('directory_events_horizon').execute();
+    }
   });
 
   it('keeps only a fingerprint of each key, shows when it was last used, and lets only admins manage keys', async () => {

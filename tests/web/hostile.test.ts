@@ -127,6 +127,8 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'GET /api/v1/groups/:id/members': { path: true, query: ['limit', 'after'] },
     'GET /api/v1/users': { query: ['connection', 'group', 'status', 'updatedSince', 'search', 'limit', 'after'] },
     'GET /api/v1/users/:id': { path: true },
+    'GET /api/v1/events': { query: ['after', 'connection', 'types', 'limit'] },
+    'GET /api/v1/events/cursor': {},
   };
 
   it('covers every route the app has', () => {

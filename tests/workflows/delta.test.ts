@@ -14,6 +14,7 @@ import { startTestEmulator } from '../support/emulator.js';
 import { connectionIdKey, syncStatusKey } from '../../workflows/search-attributes.js';
 import { syncHarness, type SyncHarness } from '../support/sync.js';
 import { connectToTemporal } from '../support/temporal.js';
+import { heldDirectory, replayFeed } from '../support/event-replay.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const user = (name: string) => stableId('northwind', 'user', name);
@@ -399,6 +400,12 @@ describe('delta sync: cycles read only what changed, and agree with a full read'
         groups: state.groups,
       });
       expect(active(deltaState), `seed ${seed}, step ${step}: ${log.join('; ')}`).toEqual(active(fullState));
+      // The events feed alone, replayed from its start, rebuilds exactly what Hook holds.
+      for (const [index, sync] of [deltaSync, fullSync].entries()) {
+        const { events, ...replayed } = await replayFeed(database.db, orgIds[index]!, sync.connectionId);
+        expect(replayed, `events of ${index === 0 ? 'the delta' : 'the full'} sync, seed ${seed}, step ${step}: ${log.join('; ')}`).toEqual(await heldDirectory(database.db, sync.connectionId));
+        if (step === 0) expect(events).toBeGreaterThan(0);
+      }
       if (deltaState.memberships.length > 0) nonEmpty += 1;
       else console.log(`seed ${seed}, step ${step}: no memberships after ${log.join('; ')}; runs ${JSON.stringify([deltaRun, fullRun].map((run) => [run.status, run.groups_ok, run.groups_failed]))}`);
     }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ConnectionList, ConnectionSchema, ErrorSchema, GroupPage, GroupSchema, GroupsQuery, MembersQuery, UserPage, UserSchema, UsersQuery } from './schemas.js';
+import { ConnectionList, ConnectionSchema, ErrorSchema, EventPage, EventSchema, EventsQuery, FeedCursor, GroupPage, GroupSchema, GroupsQuery, MembersQuery, UserPage, UserSchema, UsersQuery } from './schemas.js';
 
 type Json = Record<string, unknown>;
 
-const COMPONENTS = [ConnectionList, GroupPage, UserPage, ConnectionSchema, GroupSchema, UserSchema, ErrorSchema];
+const COMPONENTS = [ConnectionList, GroupPage, UserPage, EventPage, FeedCursor, ConnectionSchema, GroupSchema, UserSchema, EventSchema, ErrorSchema];
 const withoutId = ({ id: _id, $id: _uri, $schema: _schema, ...rest }: Json) => rest;
 
 const ref = (schema: z.ZodType) => ({ $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}` });
@@ -45,6 +45,15 @@ export function openApiDocument(publicUrl: string): Json {
       },
       '/users': { get: { operationId: 'listUsers', summary: 'Synced users, each once', parameters: parameters(UsersQuery), responses: { '200': json(UserPage, 'A page of users'), ...errors, ...notFound } } },
       '/users/{id}': { get: { operationId: 'getUser', parameters: [pathId('user')], responses: { '200': json(UserSchema, 'The user, active or removed'), ...errors, ...notFound } } },
+      '/events': {
+        get: {
+          operationId: 'listEvents',
+          summary: 'Changes to the directory, oldest first, kept 30 days',
+          parameters: parameters(EventsQuery),
+          responses: { '200': json(EventPage, 'A page of events'), ...errors, ...notFound, '410': json(ErrorSchema, 'The cursor is older than the events kept: start again from a fresh read') },
+        },
+      },
+      '/events/cursor': { get: { operationId: 'getEventsCursor', summary: 'The end of the feed now', responses: { '200': json(FeedCursor, 'A cursor'), ...errors } } },
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key, hds_…' } },

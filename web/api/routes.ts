@@ -4,10 +4,11 @@ import type { Db } from '../../db/client.js';
 import { authenticateApiKey } from '../../db/repositories/api-keys.js';
 import { apiConnections, apiGroups, apiUsers, type UserKey } from '../../db/repositories/directory-api.js';
 import { openApiDocument } from './openapi.js';
-import { GroupsQuery, MembersQuery, UsersQuery, type ApiConnection, type ApiGroup, type ApiUser } from './schemas.js';
+import { eventsAfter, feedEnd, isBehindHorizon, type EventRow, type FeedPosition } from '../../db/repositories/events.js';
+import { EVENT_RETENTION_DAYS, EventsQuery, GroupsQuery, MembersQuery, UsersQuery, type ApiConnection, type ApiEvent, type ApiGroup, type ApiUser, type EventType } from './schemas.js';
 
-type ErrorCode = 'unauthorized' | 'not_found' | 'invalid_request';
-const STATUS: Record<ErrorCode, number> = { unauthorized: 401, not_found: 404, invalid_request: 400 };
+type ErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'cursor_expired';
+const STATUS: Record<ErrorCode, number> = { unauthorized: 401, not_found: 404, invalid_request: 400, cursor_expired: 410 };
 
 function fail(res: Response, code: ErrorCode, message: string): void {
   if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="hook-directory-api"');
@@ -28,6 +29,11 @@ function decodeCursor<T>(cursor: string, shape: z.ZodType<T>): T | 'invalid' {
 }
 const UserCursor = z.tuple([z.guid(), z.guid()]).transform(([connectionId, userId]): UserKey => ({ connectionId, userId }));
 const GroupCursor = z.tuple([z.guid()]).transform(([groupId]) => groupId);
+const digits = z.string().regex(/^\d{1,19}$/);
+const EventCursor = z.tuple([digits, digits]).transform(([tx, id]): FeedPosition => ({ tx, id }));
+/** Before the first event: where a reader with no cursor starts. */
+const START: FeedPosition = { tx: '0', id: '0' };
+const eventCursor = (position: FeedPosition) => encodeCursor([position.tx, position.id]);
 
 /** One page: `limit` rows and, when there were more, the cursor after the last. */
 function pageOf<R, T>(rows: R[], limit: number, toItem: (row: R) => T, keyOf: (row: R) => unknown) {
@@ -71,6 +77,16 @@ const toUser = (row: Awaited<ReturnType<typeof apiUsers>>[number]): ApiUser => (
   groups: row.removed_at === null ? row.groups : [],
   updatedAt: row.updated_at.toISOString(),
   removedAt: iso(row.removed_at),
+});
+
+const toEvent = (row: EventRow): ApiEvent => ({
+  id: row.id,
+  cursor: eventCursor(row),
+  type: row.type as EventType,
+  occurredAt: row.occurred_at.toISOString(),
+  connectionId: row.connection_id,
+  runId: row.run_id,
+  data: row.data,
 });
 
 const userKey = (row: { connection_id: string; user_id: string }) => [row.connection_id, row.user_id];
@@ -192,6 +208,23 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     const [row] = await apiUsers(db, org(res), { userId, status: 'all', limit: 1 });
     if (!row) return fail(res, 'not_found', 'No such user.');
     res.json(toUser(row));
+  });
+
+  // The events feed: every change to the org's directory, oldest first, from a cursor.
+  router.get(`${API}/events`, async (req, res) => {
+    const q = query(EventsQuery, req, res);
+    if (!q || !(await connectionKnown(res, q.connection))) return;
+    const after = cursor(res, q.after, EventCursor) ?? START;
+    if (after === false) return;
+    if (await isBehindHorizon(db, after)) {
+      return fail(res, 'cursor_expired', `Events are kept ${EVENT_RETENTION_DAYS} days and some after this cursor are gone: read the users again, then follow the feed from GET /api/v1/events/cursor.`);
+    }
+    const rows = await eventsAfter(db, org(res), { after, connectionId: q.connection, types: q.types, limit: q.limit + 1 });
+    const shown = rows.slice(0, q.limit);
+    res.json({ data: shown.map(toEvent), nextCursor: eventCursor(shown.at(-1) ?? after), hasMore: rows.length > q.limit });
+  });
+  router.get(`${API}/events/cursor`, async (_req, res) => {
+    res.json({ cursor: eventCursor((await feedEnd(db, org(res))) ?? START) });
   });
 
   router.use(API, (_req, res) => fail(res, 'not_found', 'No such API path (see /api/v1/openapi.json).'));

@@ -49,8 +49,52 @@ export const UserSchema = z
   })
   .meta({ id: 'User' });
 
+/** Every kind of event the feed carries (written by migration 0013's triggers). */
+export const EVENT_TYPES = [
+  'user.added',
+  'user.updated',
+  'user.deactivated',
+  'user.reactivated',
+  'user.removed',
+  'group.added',
+  'group.renamed',
+  'group.removed',
+  'membership.added',
+  'membership.removed',
+  'sync.failed',
+  'sync.recovered',
+  'sync.awaiting_confirmation',
+  'sync.consent_revoked',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventSchema = z
+  .object({
+    id: z.string().meta({ description: 'Unique and stable: a delivery repeated carries the same id' }),
+    cursor: z.string().meta({ description: 'Pass as `after` to read on from just after this event' }),
+    type: z.enum(EVENT_TYPES),
+    occurredAt: timestamp,
+    connectionId: z.guid(),
+    runId: z.guid().nullable().meta({ description: 'The sync cycle that made the change; null for an admin action (a saved selection, a disconnect)' }),
+    data: z.record(z.string(), z.unknown()).meta({
+      description:
+        'user.*: `user` (its state now, as in User without groups), `changes` for user.updated ({field: {from, to}}), `returning` for user.added (true: back after a removal, same id). group.*: `group` ({id, entraId, connectionId, name}), `changes` for group.renamed. membership.*: `group` and `user` ({id, entraId}). sync.*: `connection` and `previousSyncStatus`.',
+    }),
+  })
+  .meta({ id: 'Event' });
+
+export const EventPage = z
+  .object({
+    data: z.array(EventSchema),
+    nextCursor: z.string().meta({ description: 'Pass as `after` to read on; when `hasMore` is false, poll again later with it' }),
+    hasMore: z.boolean(),
+  })
+  .meta({ id: 'EventPage' });
+
+export const FeedCursor = z.object({ cursor: z.string().meta({ description: 'The end of the feed now: read users, then follow events from here' }) }).meta({ id: 'FeedCursor' });
+
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.enum(['unauthorized', 'not_found', 'invalid_request', 'internal']), message: z.string() }) })
+  .object({ error: z.object({ code: z.enum(['unauthorized', 'not_found', 'invalid_request', 'cursor_expired', 'internal']), message: z.string() }) })
   .meta({ id: 'Error' });
 
 export const page = <T extends z.ZodType>(item: T, id: string) =>
@@ -83,6 +127,21 @@ export const UsersQuery = z.strictObject({
   after,
 });
 
+export const EVENT_RETENTION_DAYS = 30;
+
+export const EventsQuery = z.strictObject({
+  after: z.string().max(200, 'after must be a cursor from the feed').optional(),
+  connection: z.guid('connection must be a connection id').optional(),
+  types: z
+    .string()
+    .max(1_000, 'types is too long')
+    .transform((value) => value.split(',').map((type) => type.trim()))
+    .pipe(z.array(z.enum(EVENT_TYPES, { error: `types must be a comma-separated list of: ${EVENT_TYPES.join(', ')}` })))
+    .optional(),
+  limit,
+});
+
 export type ApiUser = z.infer<typeof UserSchema>;
+export type ApiEvent = z.infer<typeof EventSchema>;
 export type ApiGroup = z.infer<typeof GroupSchema>;
 export type ApiConnection = z.infer<typeof ConnectionSchema>;

@@ -1,0 +1,111 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+type Db = Kysely<Database>;
+
+// The events feed over the outbox that migration 0013's triggers write. Positions are
+// (tx, id): the writing transaction, then the event within it. Only transactions older than
+// the oldest one of this database still running are read (the fence), so nothing can commit
+// behind a position a reader has passed.
+
+/** Where a reader of the feed stands: after this event. */
+export interface FeedPosition {
+  tx: string;
+  id: string;
+}
+
+export interface EventRow extends FeedPosition {
+  type: string;
+  occurred_at: Date;
+  connection_id: string;
+  run_id: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface EventsFilter {
+  after?: FeedPosition;
+  connectionId?: string;
+  types?: string[];
+  limit: number;
+}
+
+/**
+ * The fence: the oldest transaction of this database still running, else the next to start. It
+ * is read before the events, in a statement of its own, so a transaction running when the events
+ * are read was running here too, and stays behind the fence. Transactions of other databases on
+ * the same server are not waited for (their xids are in the snapshot; pg_stat_activity tells
+ * whose they are, for every session of the same role). The 32-bit backend_xid is matched against
+ * the low half of the snapshot's 64-bit ids.
+ */
+async function fence(db: Db): Promise<string> {
+  const row = await sql<{ fence: string }>`
+    with snap as (select pg_current_snapshot() as s),
+         here as (select backend_xid::text::bigint as xid32 from pg_stat_activity where datname = current_database() and backend_xid is not null)
+    select coalesce(
+      (select min(x) from snap, pg_snapshot_xip(snap.s) as x where (x::text::numeric % 4294967296) in (select xid32 from here)),
+      (select pg_snapshot_xmax(s) from snap))::text as fence`.execute(db);
+  return row.rows[0]!.fence;
+}
+const settled = (before: string) => sql<boolean>`tx < ${before}::xid8`;
+
+/** The events sync cycles and saves wrote in this transaction name their cycle (hook_run_id() in 0013). */
+export async function tagEvents(trx: Db, runId: string): Promise<void> {
+  await sql`select set_config('hook.run_id', ${runId}, true)`.execute(trx);
+}
+
+/** An org's events after a position, oldest first. */
+export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): Promise<EventRow[]> {
+  const before = await fence(db);
+  let query = db
+    .selectFrom('directory_events')
+    .select([sql<string>`id::text`.as('id'), sql<string>`tx::text`.as('tx'), 'type', 'occurred_at', 'connection_id', 'run_id', 'data'])
+    .where('org_id', '=', orgId)
+    .where(settled(before));
+  if (filter.after) query = query.where(sql<boolean>`(tx, id) > (${filter.after.tx}::xid8, ${filter.after.id}::bigint)`);
+  if (filter.connectionId) query = query.where('connection_id', '=', filter.connectionId);
+  if (filter.types && filter.types.length > 0) query = query.where('type', 'in', filter.types);
+  // By the columns, not the text the rows carry them as ('10' sorts before '9').
+  return query.orderBy(sql`directory_events.tx`).orderBy(sql`directory_events.id`).limit(filter.limit).execute();
+}
+
+/** The position after an org's newest settled event (undefined: it has none). */
+export async function feedEnd(db: Db, orgId: string): Promise<FeedPosition | undefined> {
+  const before = await fence(db);
+  return db
+    .selectFrom('directory_events')
+    .select([sql<string>`tx::text`.as('tx'), sql<string>`id::text`.as('id')])
+    .where('org_id', '=', orgId)
+    .where(settled(before))
+    .orderBy(sql`directory_events.tx`, 'desc')
+    .orderBy(sql`directory_events.id`, 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** True when events after `position` may have been deleted by the retention sweep. */
+export async function isBehindHorizon(db: Db, position: FeedPosition): Promise<boolean> {
+  const row = await db
+    .selectFrom('directory_events_horizon')
+    .select(sql<boolean>`(tx, id) > (${position.tx}::xid8, ${position.id}::bigint)`.as('behind'))
+    .executeTakeFirst();
+  return row?.behind ?? false;
+}
+
+/**
+ * Deletes settled events older than `cutoff` and moves the horizon to the newest deleted, in one
+ * transaction: a reader whose position is older learns it missed events (410), never silently.
+ */
+export async function deleteEventsBefore(db: Db, cutoff: Date): Promise<number> {
+  const before = await fence(db);
+  return db.transaction().execute(async (trx) => {
+    const deleted = await sql<FeedPosition & { n: number }>`
+      with gone as (delete from directory_events where occurred_at < ${cutoff} and ${settled(before)} returning tx, id)
+      select (select count(*) from gone)::int as n, g.tx::text as tx, g.id::text as id from gone g order by g.tx desc, g.id desc limit 1`.execute(trx);
+    const newest = deleted.rows[0];
+    if (newest === undefined) return 0;
+    await sql`insert into directory_events_horizon (one_row, tx, id) values (true, ${newest.tx}::xid8, ${newest.id}::bigint)
+              on conflict (one_row) do update set tx = excluded.tx, id = excluded.id
+              where (excluded.tx, excluded.id) > (directory_events_horizon.tx, directory_events_horizon.id)`.execute(trx);
+    return newest.n;
+  });
+}
