@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
+import { connectionAlerts } from '../db/repositories/alerts.js';
 import { findConnection, type Connection } from '../db/repositories/connections.js';
 import { requireOrgAdmin, requireSignedIn } from './session.js';
 import type { Views } from './views.js';
@@ -18,7 +19,12 @@ export function createAccess(db: Db, views: Views) {
   const deny = (res: Response, status: DenyStatus, message: string) => {
     res.status(status).send(views.render('error', { ...res.locals, title: TITLES[status], message }));
   };
-  const admin: RequestHandler[] = [requireSignedIn, requireOrgAdmin(db, deny)];
+  // A page an admin opens says which connections need them (htmx regions are parts of a page already showing it).
+  const alerts: RequestHandler = async (req, res, next) => {
+    if (req.method === 'GET' && !req.get('HX-Request')) res.locals.alerts = await connectionAlerts(db, res.locals.org!.id);
+    next();
+  };
+  const admin: RequestHandler[] = [requireSignedIn, requireOrgAdmin(db, deny), alerts];
 
   async function connectionOf(res: Response, id: unknown): Promise<Connection | undefined> {
     const parsed = z.uuid().safeParse(id);

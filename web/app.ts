@@ -15,6 +15,7 @@ import { groupsRoutes } from './routes/groups.js';
 import { homeRoutes } from './routes/home.js';
 import { integrationsRoutes } from './routes/integrations.js';
 import { workspaceRoutes } from './routes/workspace.js';
+import { historyRoutes } from './routes/history.js';
 import { createAccess } from './access.js';
 import { createPaneService } from './services/pane.js';
 import { createSyncLauncher } from '../lib/sync-launcher.js';
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(integrationsRoutes(routeDeps));
   app.use(groupsRoutes(routeDeps));
   app.use(workspaceRoutes(routeDeps));
+  app.use(historyRoutes(routeDeps));
   app.use(apiKeysRoutes(routeDeps));
 
   app.use((_req, res) => {

@@ -24,11 +24,15 @@ export const paths = {
   groupsPreview: `${GROUPS}/preview`,
   save: `${PREVIEW}/save`,
   /** The Integrations page with this connection's pane open (a plain page: it works without JavaScript). */
-  pane: (connectionId: string, tab: 'groups' | 'users' = 'groups', users: { q?: string; afterName?: string; afterId?: string } = {}) =>
-    withQuery(INTEGRATIONS, { expand: connectionId, ...(tab === 'users' ? { tab } : {}), ...Object.fromEntries(Object.entries(users).filter(([, value]) => value !== undefined)) }),
+  pane: (connectionId: string, tab: 'groups' | 'users' | 'runs' = 'groups', users: { q?: string; afterName?: string; afterId?: string } = {}) =>
+    withQuery(INTEGRATIONS, { expand: connectionId, ...(tab === 'groups' ? {} : { tab }), ...Object.fromEntries(Object.entries(users).filter(([, value]) => value !== undefined)) }),
   paneRegion: (connectionId: string) => `${connectionBase(connectionId)}/pane`,
   syncStatus: (connectionId: string) => `${connectionBase(connectionId)}/sync-status`,
   users: (connectionId: string) => `${connectionBase(connectionId)}/users`,
+  usersCsv: (connectionId: string) => `${connectionBase(connectionId)}/users.csv`,
+  runs: (connectionId: string) => `${connectionBase(connectionId)}/runs`,
+  userHistory: (connectionId: string, userId: string) => `${connectionBase(connectionId)}/users/${encodeURIComponent(userId)}/history`,
+  groupHistory: (connectionId: string, groupId: string) => `${connectionBase(connectionId)}/groups/${encodeURIComponent(groupId)}/history`,
   connectionAction: (connectionId: string, action: 'sync-now' | 'confirm-removals' | 'disconnect') => `${connectionBase(connectionId)}/${action}`,
   picker: (connectionId: string) => withQuery(GROUPS, { connection: connectionId }),
   preview: (connectionId: string) => withQuery(PREVIEW, { connection: connectionId }),

@@ -1,5 +1,6 @@
 import { Eta } from 'eta';
 import { paths } from './paths.js';
+import { TRIGGERS } from './services/history.js';
 
 export type Views = ReturnType<typeof createViews>;
 
@@ -15,7 +16,7 @@ export function createViews(dir: string) {
   return {
     render(template: string, data: Record<string, unknown> = {}): string {
       // Every template gets the same formatting helpers and the app's paths.
-      return eta.render(template, { formatNumber, count, paths, ...data });
+      return eta.render(template, { formatNumber, count, paths, triggers: TRIGGERS, ...data });
     },
   };
 }

@@ -16,7 +16,7 @@ export async function paneSummary(db: Db, connectionId: string) {
     db
       .selectFrom('synced_groups as g')
       .leftJoin('entra_groups as e', (join) => join.onRef('e.connection_id', '=', 'g.connection_id').onRef('e.group_id', '=', 'g.group_id'))
-      .select(['g.group_id', 'g.display_name', 'g.member_count', 'g.last_synced_at', 'g.last_error', 'g.missing_since'])
+      .select(['g.id', 'g.group_id', 'g.display_name', 'g.member_count', 'g.last_synced_at', 'g.last_error', 'g.missing_since'])
       .select(sql<string | null>`coalesce(g.group_type, e.group_type)`.as('group_type'))
       .where('g.connection_id', '=', connectionId)
       .orderBy(sql`lower(g.display_name)`)
@@ -55,7 +55,7 @@ export const searchMatches = (column: RawBuilder<unknown>, text: string) => sql<
 export function usersPage(db: Db, connectionId: string, options: { query?: string; after?: { name: string; id: string } }) {
   let select = db
     .selectFrom('directory_users')
-    .select(['user_id', 'display_name', 'mail', 'user_principal_name', 'is_guest', 'is_shared_mailbox', 'account_enabled'])
+    .select(['id', 'user_id', 'display_name', 'mail', 'user_principal_name', 'is_guest', 'is_shared_mailbox', 'account_enabled'])
     .where('connection_id', '=', connectionId)
     .where('removed_at', 'is', null);
   if (options.query) select = select.where(searchMatches(sql.ref('search_text'), options.query));

@@ -138,6 +138,15 @@ describe('in a real browser: every page at phone and laptop widths', () => {
       await pane.getByRole('searchbox').waitFor();
       await expectNoSidewaysScroll(page, 'workspace pane (All users)');
       await screenshot(page, `layout-${phone.width}-all-users`);
+      await pane.getByRole('link', { name: 'Sync runs' }).click();
+      await pane.locator('table.sync-runs').waitFor();
+      await expectNoSidewaysScroll(page, 'workspace pane (Sync runs)');
+      await screenshot(page, `layout-${phone.width}-sync-runs`);
+      await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
+      await pane.locator('.pane-groups th a').first().click();
+      await page.getByRole('heading', { name: 'History' }).waitFor();
+      await expectNoSidewaysScroll(page, 'a group\'s history');
+      await screenshot(page, `layout-${phone.width}-group-history`);
 
       await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
       await page.getByRole('button', { name: 'Manage groups' }).click();

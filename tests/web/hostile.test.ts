@@ -78,7 +78,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
 
   /** Everything a request could change, hashed table by table (sessions and sign-in throttling aside). */
   async function snapshot(): Promise<Record<string, string>> {
-    const tables = ['orgs', 'accounts', 'org_memberships', 'entra_connections', 'consent_requests', 'entra_groups', 'synced_groups', 'preview_samples', 'directory_users', 'group_memberships', 'sync_runs'];
+    const tables = ['orgs', 'accounts', 'org_memberships', 'entra_connections', 'consent_requests', 'entra_groups', 'synced_groups', 'preview_samples', 'directory_users', 'group_memberships', 'sync_runs', 'directory_events'];
     const hashes: Record<string, string> = {};
     for (const table of tables) {
       const row = await sql<{ hash: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as hash from ${sql.table(table)} t`.execute(stack.database.db);
@@ -115,6 +115,10 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'POST /org/settings/integrations/connections/:connectionId/sync-now': { path: true, changes: true },
     'POST /org/settings/integrations/connections/:connectionId/confirm-removals': { path: true, changes: true },
     'POST /org/settings/integrations/connections/:connectionId/disconnect': { path: true, changes: true },
+    'GET /org/settings/integrations/connections/:connectionId/runs': { path: true },
+    'GET /org/settings/integrations/connections/:connectionId/users/:userId/history': { path: true, query: ['before'] },
+    'GET /org/settings/integrations/connections/:connectionId/groups/:groupId/history': { path: true, query: ['before'] },
+    'GET /org/settings/integrations/connections/:connectionId/users.csv': { path: true },
     'GET /org/settings/api-keys': {},
     'POST /org/settings/api-keys': { form: ['name'] },
     'POST /org/settings/api-keys/:keyId/revoke': { path: true, changes: true },
@@ -215,6 +219,16 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     // Their own pages never show Acme's rows either.
     const own = await outsider.request(`/org/settings/integrations/connections/${globexConnection}/users?q=Secret`);
     if (/Acme Secret/.test(own.text)) leaks.push('own users list showed Acme users');
+    // Acme's own user and group ids, under Acme's connection and forged under Globex's own.
+    const acmeUser = (await stack.database.db.selectFrom('directory_users').select('id').where('connection_id', '=', acmeConnection).executeTakeFirstOrThrow()).id;
+    const acmeGroup = (await stack.database.db.selectFrom('synced_groups').select('id').where('connection_id', '=', acmeConnection).executeTakeFirstOrThrow()).id;
+    for (const connection of [acmeConnection, globexConnection]) {
+      await check(`user history ${connection === acmeConnection ? 'in' : 'forged under own'} connection`, `/org/settings/integrations/connections/${connection}/users/${acmeUser}/history`);
+      await check(`group history ${connection === acmeConnection ? 'in' : 'forged under own'} connection`, `/org/settings/integrations/connections/${connection}/groups/${acmeGroup}/history`);
+    }
+    const ownExport = await outsider.request(`/org/settings/integrations/connections/${globexConnection}/users.csv`);
+    cases += 1;
+    if (ownExport.status !== 200 || /Acme Secret|secret\d+@acme/.test(ownExport.text)) leaks.push(`own CSV export: ${ownExport.status}, or it showed Acme users`);
     // The plain-page pane (no JavaScript) takes the connection from the query too.
     const plain = await outsider.request(`/org/settings/integrations?expand=${acmeConnection}&tab=users&q=Secret`);
     cases += 1;

@@ -44,7 +44,8 @@ export function workspaceRoutes({ db, temporal, views, access, panes, launcher }
     const connection = await connectionOf(res, req.params.connectionId);
     if (!connection) return;
     if (!isHtmx(req)) return res.redirect(303, paths.pane(connection.id));
-    const pane = await panes.statusRegion(connection, req.query.tab === 'users' ? 'users' : 'groups');
+    const tab = paneQuery.shape.tab.safeParse(req.query.tab);
+    const pane = await panes.statusRegion(connection, (tab.success ? tab.data : undefined) ?? 'groups');
     const running = connection.sync_status === 'running' || pane.sync?.running === true;
     if (!running && req.query.polling === '1') res.set('HX-Trigger', 'directory-synced');
     res.send(views.render('partials/sync-status', { ...res.locals, pane }));

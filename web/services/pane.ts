@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { Connection } from '../../db/repositories/connections.js';
 import { latestRun, paneSummary, usersPage, USERS_PAGE } from '../../db/repositories/directory.js';
+import { recentRuns } from '../../db/repositories/history.js';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { directorySyncWorkflowId, syncStatusQuery, type DirectorySyncStatus } from '../../workflows/sync/messages.js';
@@ -15,7 +16,7 @@ export const paneQuery = z.object({
     .optional(),
   afterName: z.string().max(500).refine((value) => !value.includes('\u0000')).optional(),
   afterId: z.uuid().optional(),
-  tab: z.enum(['groups', 'users']).optional(),
+  tab: z.enum(['groups', 'users', 'runs']).optional(),
 });
 
 export type PaneQuery = z.infer<typeof paneQuery>;
@@ -36,16 +37,20 @@ export function createPaneService({ db, temporal }: { db: Db; temporal: Client }
     return { connection, page: rows.slice(0, USERS_PAGE), more: rows.length > USERS_PAGE, query: q ?? '', appending: afterId !== undefined };
   }
 
+  /** The Sync runs tab: recent cycles with their counts and the groups each could not read. */
+  const runs = (connection: Connection) => recentRuns(db, connection.id);
+
   async function pane(connection: Connection, query: PaneQuery = {}) {
-    const [summary, users, sync] = await Promise.all([paneSummary(db, connection.id), usersList(connection, query), syncStatus(connection)]);
-    return { connection, tab: query.tab ?? 'groups', query: users.query, ...summary, page: users.page, more: users.more, sync };
+    const tab = query.tab ?? 'groups';
+    const [summary, users, sync, cycles] = await Promise.all([paneSummary(db, connection.id), usersList(connection, query), syncStatus(connection), tab === 'runs' ? runs(connection) : []]);
+    return { connection, tab, query: users.query, ...summary, page: users.page, more: users.more, sync, runs: cycles };
   }
 
   /** The sync-status region alone: what it polls while a sync runs. */
-  async function statusRegion(connection: Connection, tab: 'groups' | 'users') {
+  async function statusRegion(connection: Connection, tab: NonNullable<PaneQuery['tab']>) {
     const [run, sync] = await Promise.all([latestRun(db, connection.id), syncStatus(connection)]);
     return { connection, tab, lastRun: run, sync };
   }
 
-  return { usersList, pane, statusRegion };
+  return { usersList, pane, statusRegion, runs };
 }
