@@ -4,6 +4,7 @@ import { createOnboardingActivities } from './onboarding.js';
 import { createSelectionActivities, type SelectionDeps } from './selection/index.js';
 import { createSignInActivities } from './sign-in.js';
 import { createSyncActivities } from './sync/index.js';
+import { createWebhookActivities, type WebhookDeps } from './webhooks/index.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   temporal: SelectionDeps['temporal'];
   /** The time commits stamp and grace periods count from; tests move it instead of sleeping. */
   clock?: () => Date;
+  /** Webhook deliveries: private targets (development only) and the NOTIFY listener. */
+  webhooks?: Omit<WebhookDeps, 'db'>;
 }
 
 /**
@@ -23,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSignInActivities(deps),
     ...createSelectionActivities(deps),
     ...createSyncActivities(deps),
+    ...createWebhookActivities({ db: deps.db, ...deps.webhooks }),
   };
 }
 

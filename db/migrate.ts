@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010_bound_decisions.js';
 import * as m0011 from './migrations/0011_staged_user_rules.js';
 import * as m0012 from './migrations/0012_directory_api.js';
 import * as m0013 from './migrations/0013_directory_events.js';
+import * as m0014 from './migrations/0014_webhooks.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -30,6 +31,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0011_staged_user_rules': m0011,
   '0012_directory_api': m0012,
   '0013_directory_events': m0013,
+  '0014_webhooks': m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -3,7 +3,7 @@ import type { EntraConnectionsTable, DirectoryDomainsTable, ConsentRequestsTable
 import type { EntraGroupsTable, SyncedGroupsTable, PendingRemovalsTable, PreviewMembersTable, PreviewSamplesTable } from './schema/selection.js';
 import type { DirectoryUsersTable, GroupMembershipsTable, GroupEdgesTable, DirectoryGroupsTable } from './schema/directory.js';
 import type { SyncStagedMembersTable, SyncRunsTable, SyncRunGroupsTable, SyncStagedUsersTable } from './schema/sync.js';
-import type { ApiKeysTable, DirectoryEventsTable, DirectoryEventsHorizonTable } from './schema/api.js';
+import type { ApiKeysTable, DirectoryEventsTable, DirectoryEventsHorizonTable, WebhookEndpointsTable } from './schema/api.js';
 import type { SyncStatus } from '../workflows/sync/status.js';
 
 export type * from './schema/identity.js';
@@ -40,4 +40,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   directory_events: DirectoryEventsTable;
   directory_events_horizon: DirectoryEventsHorizonTable;
+  webhook_endpoints: WebhookEndpointsTable;
 }

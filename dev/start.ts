@@ -17,6 +17,7 @@ import { PROMETHEUS_OPTIONS } from '../worker/metrics.js';
 import { startSweeper } from '../web/sweep.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
+import { createEventsListener } from '../lib/events-listener.js';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { DEMO_ADMIN, seedDemo } from '../cli/commands.js';
 import { DEMO_ADMIN_UPN, demoTenant, emulatorEntraSettings, hookApplication } from '../emulator/demo.js';
@@ -85,6 +86,8 @@ try {
   const tuning = workerTuning(config);
   const db = createDb(databaseUrl, { max: tuning.poolSize });
   stops.push({ name: 'database pool', stop: () => db.destroy() });
+  const events = createEventsListener(databaseUrl);
+  stops.push({ name: 'events listener', stop: () => events.close() });
   const applied = await migrateToLatest(db);
   if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
   const seeded = config.DATABASE_URL === undefined;
@@ -149,7 +152,12 @@ try {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra: createEntraClients(entraSettings), temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sync: syncSettings(config) } },
+    deps: {
+      db,
+      entra: createEntraClients(entraSettings),
+      temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sync: syncSettings(config) },
+      webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events },
+    },
     maxConcurrentActivities: tuning.maxConcurrentActivities,
     tracing,
   });

@@ -50,6 +50,8 @@ const schema = z.object({
   DEV_EMULATOR_WORLD: z.string().min(1, 'a path to a world JSON file for the emulator of npm start').optional(),
   WORKER_METRICS_PORT: port('a port for the Prometheus endpoint').optional(),
   WEB_METRICS_PORT: port('a port for the web process\'s Prometheus endpoint').optional(),
+  // Webhook deliveries to loopback and private addresses (an SSRF door): for local development only.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false'], { error: 'true or false' }).default('false').transform((value) => value === 'true'),
   DATABASE_POOL_SIZE: between(2, 200, 'a number of connections').pipe(z.int('a whole number of connections')).default(10),
   WORKER_MAX_CONCURRENT_ACTIVITIES: between(1, 2000, 'a number of activity slots').pipe(z.int('a whole number of activity slots')).optional(),
   TRUST_PROXY: z

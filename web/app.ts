@@ -16,6 +16,7 @@ import { homeRoutes } from './routes/home.js';
 import { integrationsRoutes } from './routes/integrations.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { historyRoutes } from './routes/history.js';
+import { webhooksRoutes } from './routes/webhooks.js';
 import { createAccess } from './access.js';
 import { createPaneService } from './services/pane.js';
 import { createSyncLauncher } from '../lib/sync-launcher.js';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(workspaceRoutes(routeDeps));
   app.use(historyRoutes(routeDeps));
   app.use(apiKeysRoutes(routeDeps));
+  app.use(webhooksRoutes(routeDeps));
 
   app.use((_req, res) => {
     res.status(404).send(views.render('error', { ...res.locals, title: 'Not found', message: 'There is nothing at this address.' }));

@@ -8,6 +8,7 @@ export const CONNECTION = `${INTEGRATIONS}/connections/:connectionId`;
 export const ONBOARDING_STATUS = `${INTEGRATIONS}/onboarding/:workflowId/status`;
 export const SWITCH_ORG = '/org/switch';
 export const API_KEYS = '/org/settings/api-keys';
+export const WEBHOOKS = '/org/settings/webhooks';
 
 const connectionBase = (connectionId: string) => `${INTEGRATIONS}/connections/${encodeURIComponent(connectionId)}`;
 const withQuery = (path: string, query: Record<string, string>) => `${path}?${new URLSearchParams(query).toString()}`;
@@ -19,6 +20,8 @@ export const paths = {
   switchOrg: SWITCH_ORG,
   apiKeys: API_KEYS,
   revokeApiKey: (keyId: string) => `${API_KEYS}/${encodeURIComponent(keyId)}/revoke`,
+  webhooks: WEBHOOKS,
+  webhookAction: (endpointId: string, action: 'pause' | 'resume' | 'delete') => `${WEBHOOKS}/${encodeURIComponent(endpointId)}/${action}`,
   groups: GROUPS,
   groupSearch: `${GROUPS}/search`,
   groupsPreview: `${GROUPS}/preview`,

@@ -13,6 +13,7 @@ import { clientTracing, startTracing } from '../lib/tracing.js';
 import { bundlePath } from './build-bundle.js';
 import { PROMETHEUS_OPTIONS } from './metrics.js';
 import { createWorker } from './worker.js';
+import { createEventsListener } from '../lib/events-listener.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
 const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
@@ -42,6 +43,7 @@ const workflowBundle = await fs.access(bundlePath).then(
   },
 );
 const db = createDb(config.DATABASE_URL, { max: tuning.poolSize });
+const events = createEventsListener(config.DATABASE_URL);
 const connection = await NativeConnection.connect(temporalConfig.connectionOptions);
 // Activities hand saved selections to the sync workflow through an ordinary client.
 const clientConnection = await Connection.connect(temporalConfig.connectionOptions);
@@ -55,7 +57,7 @@ try {
     connection,
     namespace: temporalConfig.namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra, temporal },
+    deps: { db, entra, temporal, webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events } },
     workflowBundle,
     maxConcurrentActivities: tuning.maxConcurrentActivities,
     tracing,
@@ -66,6 +68,7 @@ try {
 } finally {
   await connection.close();
   await clientConnection.close();
+  await events.close();
   await db.destroy();
   await tracing?.shutdown();
 }

@@ -2,3 +2,4 @@
 export { onboardingWorkflow } from './onboarding/workflow.js';
 export { groupSelectionWorkflow } from './group-selection/workflow.js';
 export { directorySyncWorkflow } from './sync/workflow.js';
+export { webhookDeliveryWorkflow } from './webhooks/workflow.js';

@@ -42,3 +42,25 @@ export interface DirectoryEventsHorizonTable {
   tx: string;
   id: string;
 }
+
+/** A webhook endpoint (migration 0014): where an org's change events are delivered. */
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  org_id: string;
+  url: string;
+  event_types: ColumnType<string[], string[] | undefined, string[]>;
+  secret: string;
+  paused: ColumnType<boolean, boolean | undefined, boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  deleted_at: Date | null;
+  position_tx: string;
+  position_id: ColumnType<string, string, string>;
+  delivered_count: ColumnType<number, never, number>;
+  last_attempt_at: Date | null;
+  last_success_at: Date | null;
+  last_status: string | null;
+  failing_since: Date | null;
+}
+
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;

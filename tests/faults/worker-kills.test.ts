@@ -1,17 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { projectRoot } from '../../lib/paths.js';
 import { syncNowSignal } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { compareWithDirectory } from '../support/expected-state.js';
 import { faultFigure, FULL } from '../support/faults.js';
 import { startTestEmulator } from '../support/emulator.js';
+import { spawnWorker } from '../support/spawn-worker.js';
 import { connectToTemporal, uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
@@ -47,18 +47,7 @@ describe('the worker killed with SIGKILL at random moments of a sync, restarted 
     await database.drop();
   });
 
-  function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/worker-process.ts'], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH, DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: temporal.taskQueue, EMULATOR_URL: emulator.httpsUrl, EMULATOR_CA_FILE: emulator.caFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    workers.push(child);
-    return new Promise((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve(child));
-      child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    });
-  }
+  const startWorker = () => spawnWorker(workers, { database, taskQueue: temporal.taskQueue, emulator });
 
   it('converges to exactly what an uninterrupted run writes: no row lost, none duplicated', async () => {
     const tenant = emulator.directory.findTenant(TENANT.id)!;

@@ -10,6 +10,7 @@ import { withoutSecret, type EntraSettings } from '../../lib/entra-settings.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
+import { createEventsListener } from '../../lib/events-listener.js';
 import { createWorker } from '../../worker/worker.js';
 
 export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
@@ -57,6 +58,8 @@ export function createTestWorker(options: {
   emulator: RunningEmulator;
   entra?: Partial<EntraSettings>;
   clock?: () => Date;
+  /** The test database's URL: deliveries wake on NOTIFY (else they look every half second). */
+  databaseUrl?: string;
 }) {
   return createWorker({
     failOnNondeterminism: true,
@@ -68,6 +71,8 @@ export function createTestWorker(options: {
       entra: createEntraClients({ ...entraFor(options.emulator), ...options.entra }),
       temporal: { client: options.client, taskQueue: options.taskQueue },
       ...(options.clock ? { clock: options.clock } : {}),
+      // The tests' receivers listen on loopback.
+      webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, ...(options.databaseUrl ? { listener: createEventsListener(options.databaseUrl) } : {}) },
     },
   });
 }

@@ -36,6 +36,7 @@ export async function startWorkerStack(options: StackOptions = {}): Promise<Work
     client: temporal.client,
     taskQueue: temporal.taskQueue,
     emulator,
+    databaseUrl: database.url,
   });
   const running = worker.run();
   return {
@@ -55,10 +56,10 @@ export async function startWorkerStack(options: StackOptions = {}): Promise<Work
 /**
  * The product as a person meets it: the worker stack, two orgs and their people, and the web app.
  */
-export async function startProductStack(options: StackOptions & { prefix: string; port?: number; logger?: Logger }): Promise<ProductStack> {
+export async function startProductStack(options: StackOptions & { prefix: string; port?: number; logger?: Logger; env?: Record<string, string> }): Promise<ProductStack> {
   const stack = await startWorkerStack(options);
   const people = await seedOrgs(stack.database.db, options.prefix);
-  const app = await startTestApp({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.temporal.taskQueue, emulator: stack.emulator, port: options.port, logger: options.logger });
+  const app = await startTestApp({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.temporal.taskQueue, emulator: stack.emulator, port: options.port, logger: options.logger, env: options.env });
   return {
     ...stack,
     app,

@@ -6,6 +6,7 @@ import { createDb } from '../../db/client.js';
 import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { trustCertificateAuthority } from '../../lib/trust.js';
 import { createWorker } from '../../worker/worker.js';
+import { createEventsListener } from '../../lib/events-listener.js';
 
 // The product's worker in a process of its own, so a test can kill it with SIGKILL mid-work.
 const env = (name: string) => {
@@ -23,7 +24,12 @@ const worker = await createWorker({
   connection,
   namespace: 'default',
   taskQueue: env('TASK_QUEUE'),
-  deps: { db, entra: createEntraClients(emulatorEntraSettings(env('EMULATOR_URL'), undefined)), temporal: { client, taskQueue: env('TASK_QUEUE') } },
+  deps: {
+    db,
+    entra: createEntraClients(emulatorEntraSettings(env('EMULATOR_URL'), undefined)),
+    temporal: { client, taskQueue: env('TASK_QUEUE') },
+    webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, listener: createEventsListener(env('DATABASE_URL')) },
+  },
 });
 console.log('worker ready');
 await worker.run();

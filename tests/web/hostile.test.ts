@@ -78,7 +78,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
 
   /** Everything a request could change, hashed table by table (sessions and sign-in throttling aside). */
   async function snapshot(): Promise<Record<string, string>> {
-    const tables = ['orgs', 'accounts', 'org_memberships', 'entra_connections', 'consent_requests', 'entra_groups', 'synced_groups', 'preview_samples', 'directory_users', 'group_memberships', 'sync_runs', 'directory_events'];
+    const tables = ['orgs', 'accounts', 'org_memberships', 'entra_connections', 'consent_requests', 'entra_groups', 'synced_groups', 'preview_samples', 'directory_users', 'group_memberships', 'sync_runs', 'directory_events', 'webhook_endpoints'];
     const hashes: Record<string, string> = {};
     for (const table of tables) {
       const row = await sql<{ hash: string | null }>`select md5(string_agg(t::text, '|' order by t::text)) as hash from ${sql.table(table)} t`.execute(stack.database.db);
@@ -122,6 +122,11 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'GET /org/settings/api-keys': {},
     'POST /org/settings/api-keys': { form: ['name'] },
     'POST /org/settings/api-keys/:keyId/revoke': { path: true, changes: true },
+    'GET /org/settings/webhooks': {},
+    'POST /org/settings/webhooks': { form: ['url', 'types'] },
+    'POST /org/settings/webhooks/:endpointId/pause': { path: true, changes: true },
+    'POST /org/settings/webhooks/:endpointId/resume': { path: true, changes: true },
+    'POST /org/settings/webhooks/:endpointId/delete': { path: true, changes: true },
     // The directory API: without a key every one is a 401 here (tests/web/api.test.ts attacks it with keys).
     'GET /api/v1/openapi.json': {},
     'GET /api/v1/connections': {},

@@ -17,6 +17,11 @@ import { signInForRun } from '../support/microsoft.js';
 import { startWorkerStack, type WorkerStack } from '../support/stack.js';
 import { uniqueName } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
+import { startReceiver } from '../support/receiver.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
+import { wakeDelivery } from '../../web/routes/webhooks.js';
+import { endpointChangedSignal } from '../../workflows/webhooks/messages.js';
 
 /**
  * `npm run record-histories`: runs each workflow through a representative path on the dev server
@@ -71,5 +76,24 @@ describe('record workflow histories', () => {
     await waitFor(async () => ((await sync.describe()).runId !== secondRun ? true : undefined), 'the delta cycle to continue as new');
     await save('directorySyncWorkflow-delta-cycle', temporal.client.workflow.getHandle(directorySyncWorkflowId(connectionId!), secondRun));
     await sync.terminate();
+  });
+
+  it('records a webhook endpoint delivering, paused, resumed and deleted', async () => {
+    const orgId = await createOrgCommand(database.db, 'record-webhooks', 'Record Webhooks');
+    const connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
+    const receiver = await startReceiver();
+    const { id: endpointId } = await createWebhookEndpoint(database.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null });
+    const handle = await wakeDelivery(temporal.client, temporal.taskQueue, endpointId);
+    await database.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: stableId('record', 'user'), display_name: 'Recorded User' }).execute();
+    await waitFor(() => Promise.resolve(receiver.acknowledged().length === 1 ? true : undefined), 'the delivery');
+    for (const paused of [true, false]) {
+      await database.db.updateTable('webhook_endpoints').set({ paused }).where('id', '=', endpointId).execute();
+      await handle.signal(endpointChangedSignal);
+    }
+    await database.db.updateTable('webhook_endpoints').set({ deleted_at: new Date() }).where('id', '=', endpointId).execute();
+    await handle.signal(endpointChangedSignal);
+    await handle.result();
+    await save('webhookDeliveryWorkflow-delivered-deleted', handle);
+    await receiver.close();
   });
 });

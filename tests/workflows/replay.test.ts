@@ -21,7 +21,7 @@ describe('replaying recorded workflow histories', () => {
     // adding one) is a visible decision, never a side effect of `npm run record-histories`.
     const hashes = Object.fromEntries(await Promise.all(files.map(async (name) => [name, createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex')] as const)));
     expect(hashes).toEqual(JSON.parse(await readFile(path.join(dir, 'checksums.json'), 'utf8')));
-    expect(files).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json', 'onboardingWorkflow-proven-connected.json']);
+    expect(files).toEqual(['directorySyncWorkflow-delta-cycle.json', 'directorySyncWorkflow-first-cycle.json', 'groupSelectionWorkflow-saved.json', 'onboardingWorkflow-connected.json', 'onboardingWorkflow-proven-connected.json', 'webhookDeliveryWorkflow-delivered-deleted.json']);
     const histories = await Promise.all(
       files.map(async (name) => ({ workflowId: name, history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))) })),
     );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { authenticateApiKey } from '../../db/repositories/api-keys.js';
 import { apiConnections, apiGroups, apiUsers, type UserKey } from '../../db/repositories/directory-api.js';
+import { eventCursor, publicEvent } from '../../lib/event-shape.js';
 import { openApiDocument } from './openapi.js';
 import { eventsAfter, feedEnd, isBehindHorizon, type EventRow, type FeedPosition } from '../../db/repositories/events.js';
 import { EVENT_RETENTION_DAYS, EventsQuery, GroupsQuery, MembersQuery, UsersQuery, type ApiConnection, type ApiEvent, type ApiGroup, type ApiUser, type EventType } from './schemas.js';
@@ -33,7 +34,6 @@ const digits = z.string().regex(/^\d{1,19}$/);
 const EventCursor = z.tuple([digits, digits]).transform(([tx, id]): FeedPosition => ({ tx, id }));
 /** Before the first event: where a reader with no cursor starts. */
 const START: FeedPosition = { tx: '0', id: '0' };
-const eventCursor = (position: FeedPosition) => encodeCursor([position.tx, position.id]);
 
 /** One page: `limit` rows and, when there were more, the cursor after the last. */
 function pageOf<R, T>(rows: R[], limit: number, toItem: (row: R) => T, keyOf: (row: R) => unknown) {
@@ -79,15 +79,7 @@ const toUser = (row: Awaited<ReturnType<typeof apiUsers>>[number]): ApiUser => (
   removedAt: iso(row.removed_at),
 });
 
-const toEvent = (row: EventRow): ApiEvent => ({
-  id: row.id,
-  cursor: eventCursor(row),
-  type: row.type as EventType,
-  occurredAt: row.occurred_at.toISOString(),
-  connectionId: row.connection_id,
-  runId: row.run_id,
-  data: row.data,
-});
+const toEvent = (row: EventRow): ApiEvent => ({ ...publicEvent(row), type: row.type as EventType });
 
 const userKey = (row: { connection_id: string; user_id: string }) => [row.connection_id, row.user_id];
 const idParam = z.guid();

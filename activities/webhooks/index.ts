@@ -1,0 +1,105 @@
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import type { Db } from '../../db/client.js';
+import { eventsAfter } from '../../db/repositories/events.js';
+import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
+import { publicEvent } from '../../lib/event-shape.js';
+import type { EventsListener } from '../../lib/events-listener.js';
+import { deliveryTargetProblem, SIGNATURE_HEADER, signWebhook } from '../../lib/webhooks.js';
+import type { DeliveryResult } from '../../workflows/webhooks/messages.js';
+
+/** Events in one POST: a first sync's thousands go in order, a hundred at a time. */
+export const WEBHOOK_BATCH = 100;
+
+export interface WebhookDeps {
+  db: Db;
+  /** Deliveries to loopback and private addresses: for local development and tests only. */
+  allowPrivateTargets?: boolean;
+  /** How long a receiver may take to answer (10 s). */
+  timeoutMs?: number;
+  /** Wakes waiting deliveries on commit; without it they look every half second. */
+  listener?: EventsListener;
+}
+
+/** A delivery's outcome for the endpoint's row and the activity's failure. */
+function failure(status: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'WebhookNotAcknowledged', message: `The endpoint did not acknowledge the delivery: ${status}` });
+}
+
+export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener }: WebhookDeps) {
+  const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
+
+  return {
+    /**
+     * Sends the endpoint's pending events, oldest first, a batch per POST, each signed; moves the
+     * endpoint's position only after a 2xx. A receiver that fails (an error status, a timeout, no
+     * answer) fails the attempt and Temporal retries it with backoff: the same events again, with
+     * the same ids. Stops after 20 s with events left (`more`), so the workflow's history grows slowly.
+     */
+    async deliverPending(endpointId: string): Promise<DeliveryResult> {
+      const started = Date.now();
+      let delivered = 0;
+      for (;;) {
+        const endpoint = await endpointForDelivery(db, endpointId);
+        if (!endpoint || endpoint.deleted_at !== null) return { state: 'deleted', delivered, more: false };
+        if (endpoint.paused) return { state: 'paused', delivered, more: false };
+        const events = await eventsAfter(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types, limit: WEBHOOK_BATCH });
+        if (events.length === 0) return { state: 'active', delivered, more: false };
+        const refused = await deliveryTargetProblem(endpoint.url, { allowPrivate: allowPrivateTargets });
+        if (refused) {
+          await recordWebhookFailure(db, endpointId, `refused: ${refused}`, new Date());
+          throw failure(`refused: ${refused}`);
+        }
+        const body = JSON.stringify({ data: events.map(publicEvent) });
+        let status: string;
+        try {
+          const response = await fetch(endpoint.url, {
+            method: 'POST',
+            body,
+            redirect: 'manual', // a redirect could lead anywhere, inside the network too
+            signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
+            headers: {
+              'Content-Type': 'application/json',
+              'User-Agent': 'Hook-Webhooks/1',
+              [SIGNATURE_HEADER]: signWebhook(endpoint.secret, body, Math.floor(Date.now() / 1000)),
+              'Hook-Event-Count': String(events.length),
+            },
+          });
+          await response.body?.cancel();
+          status = String(response.status);
+          if (response.status < 200 || response.status > 299) {
+            await recordWebhookFailure(db, endpointId, status, new Date());
+            throw failure(status);
+          }
+        } catch (error) {
+          if (error instanceof ApplicationFailure) throw error;
+          status = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'no answer';
+          await recordWebhookFailure(db, endpointId, status, new Date());
+          throw failure(status);
+        }
+        await advanceWebhook(db, endpointId, position({ position_tx: events.at(-1)!.tx, position_id: events.at(-1)!.id }), events.length, status, new Date());
+        delivered += events.length;
+        heartbeat(delivered);
+        if (Date.now() - started > 20_000) return { state: 'active', delivered, more: true };
+      }
+    },
+
+    /**
+     * Returns once the endpoint has events to send (or is paused or deleted), or after `timeoutMs`:
+     * woken by PostgreSQL's NOTIFY on commit, looking again every few seconds in case one was missed.
+     */
+    async waitForEvents(endpointId: string, timeoutMs: number): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      const cancelled = Context.current().cancellationSignal;
+      while (Date.now() < deadline && !cancelled.aborted) {
+        const endpoint = await endpointForDelivery(db, endpointId);
+        if (!endpoint || endpoint.deleted_at !== null || endpoint.paused) return;
+        const pending = await eventsAfter(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types, limit: 1 });
+        if (pending.length > 0) return;
+        heartbeat();
+        const nap = Math.min(deadline - Date.now(), listener ? 5_000 : 500);
+        if (listener) await listener.wait(endpoint.org_id, nap, cancelled);
+        else await new Promise((resolve) => setTimeout(resolve, nap));
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { sql, type Kysely } from 'kysely';
+import { newWebhookSecret } from '../../lib/webhooks.js';
+import type { Database } from '../schema.js';
+import { feedEnd, type FeedPosition } from './events.js';
+
+type Db = Kysely<Database>;
+
+const LISTED = ['id', 'url', 'event_types', 'paused', 'created_at', 'delivered_count', 'last_attempt_at', 'last_success_at', 'last_status', 'failing_since'] as const;
+
+/** A new endpoint starts at the end of the org's feed (it gets what happens from now on); its secret is returned once. */
+export async function createWebhookEndpoint(db: Db, endpoint: { orgId: string; url: string; eventTypes: string[]; createdBy: string | null }) {
+  const start = (await feedEnd(db, endpoint.orgId)) ?? { tx: '0', id: '0' };
+  const secret = newWebhookSecret();
+  const row = await db
+    .insertInto('webhook_endpoints')
+    .values({ org_id: endpoint.orgId, url: endpoint.url, event_types: endpoint.eventTypes, secret, created_by: endpoint.createdBy, position_tx: start.tx, position_id: start.id })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, secret };
+}
+
+/** The org's endpoints for Settings (never their secrets). */
+export function listWebhookEndpoints(db: Db, orgId: string) {
+  return db.selectFrom('webhook_endpoints').select(LISTED).where('org_id', '=', orgId).where('deleted_at', 'is', null).orderBy('created_at').execute();
+}
+
+export function findWebhookEndpoint(db: Db, orgId: string, id: string) {
+  return db.selectFrom('webhook_endpoints').select(LISTED).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/** Pause or resume one of the org's endpoints; false when the org has no such endpoint. */
+export async function setWebhookPaused(db: Db, orgId: string, id: string, paused: boolean): Promise<boolean> {
+  const result = await db.updateTable('webhook_endpoints').set({ paused }).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): Promise<boolean> {
+  const result = await db.updateTable('webhook_endpoints').set({ deleted_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Everything the delivery needs, secret included: for the worker only. */
+export function endpointForDelivery(db: Db, id: string) {
+  return db
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'org_id', 'url', 'event_types', 'secret', 'paused', 'deleted_at', sql<string>`position_tx::text`.as('position_tx'), sql<string>`position_id::text`.as('position_id')])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/**
+ * The receiver acknowledged the events up to `to`: the endpoint moves there, never back (a
+ * delivery repeated after a crash finds it further along already).
+ */
+export async function advanceWebhook(db: Db, id: string, to: FeedPosition, delivered: number, status: string, now: Date): Promise<void> {
+  await sql`update webhook_endpoints set position_tx = ${to.tx}::xid8, position_id = ${to.id}::bigint,
+      delivered_count = delivered_count + ${delivered}, last_attempt_at = ${now}, last_success_at = ${now}, last_status = ${status}, failing_since = null
+    where id = ${id} and (position_tx, position_id) < (${to.tx}::xid8, ${to.id}::bigint)`.execute(db);
+}
+
+/** An attempt the receiver did not acknowledge: what it answered, and since when it fails. */
+export async function recordWebhookFailure(db: Db, id: string, status: string, now: Date): Promise<void> {
+  await db.updateTable('webhook_endpoints').set((eb) => ({ last_attempt_at: now, last_status: status, failing_since: eb.fn.coalesce('failing_since', eb.val(now)) })).where('id', '=', id).execute();
+}
+
+/** Active endpoints, for the worker to make sure each has its delivery workflow. */
+export function activeWebhookEndpoints(db: Db) {
+  return db.selectFrom('webhook_endpoints').select(['id', 'org_id']).where('deleted_at', 'is', null).where('paused', '=', false).execute();
+}
