@@ -2,6 +2,7 @@ import { apiBenchmark } from './benchmarks/api.js';
 import { configBenchmark } from './benchmarks/config.js';
 import { deltaBenchmark } from './benchmarks/delta.js';
 import { emulatorBenchmark } from './benchmarks/emulator.js';
+import { eventsBenchmark } from './benchmarks/events.js';
 import { pickerBenchmark, previewBenchmark } from './benchmarks/selection.js';
 import { syncBenchmark } from './benchmarks/sync.js';
 import type { Benchmark } from './figures.js';
@@ -11,7 +12,7 @@ import type { Benchmark } from './figures.js';
  * JSON object per line per figure: {"bench","figure","value","unit","goal"}.
  * Benchmarks never run inside `npm test`: timings are figures to compare, not assertions.
  */
-const benchmarks: Benchmark[] = [configBenchmark, emulatorBenchmark, pickerBenchmark, previewBenchmark, syncBenchmark, deltaBenchmark, apiBenchmark];
+const benchmarks: Benchmark[] = [configBenchmark, emulatorBenchmark, pickerBenchmark, previewBenchmark, syncBenchmark, deltaBenchmark, apiBenchmark, eventsBenchmark];
 
 const names = process.argv.slice(2);
 const unknown = names.filter((name) => !benchmarks.some((bench) => bench.name === name));

@@ -8,6 +8,7 @@ import { createDatabaseIfMissing, dropDatabase } from '../../dev/embedded-postgr
 import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { startServices } from '../../tests/support/services.js';
 import { createWorker } from '../../worker/worker.js';
+import { createEventsListener } from '../../lib/events-listener.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
 
 export interface BenchProduct {
@@ -45,6 +46,8 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
   await migrateToLatest(db);
   stops.push(() => db.destroy());
 
+  const events = createEventsListener(url.toString());
+  stops.push(() => events.close());
   const emulator = await startEmulatorProcess(emulatorArgs);
   stops.push(emulator.stop);
 
@@ -58,7 +61,13 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    deps: { db, entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)), temporal: { client, taskQueue } },
+    deps: {
+      db,
+      entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)),
+      temporal: { client, taskQueue },
+      // The benchmarks' webhook receivers listen on loopback.
+      webhooks: { allowPrivateTargets: true, listener: events },
+    },
     maxConcurrentActivities: tuning.maxConcurrentActivities,
   });
   const running = worker.run();

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOrgBySlug } from '../../db/repositories/accounts.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
+import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
 import { stableId } from '../../emulator/ids.js';
@@ -67,6 +68,8 @@ describe('in a real browser: every page at phone and laptop widths', () => {
     [stack, browser] = await Promise.all([startProductStack({ prefix: 'layout', tenants: [TENANT] }), launchChromium()]);
     const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
     connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: TENANT.id, tenantName: TENANT.displayName, verifiedDomains: [{ name: 'fabrikam-layout.example', isDefault: true, isInitial: false }] });
+    // Listed only (no delivery runs): a long URL and every event type, for Settings → Webhooks.
+    await createWebhookEndpoint(stack.database.db, { orgId: acme!.id, url: `https://hooks.example.com/${'very-long-path-segment/'.repeat(8)}receive`, eventTypes: ['user.added', 'user.removed', 'membership.added', 'membership.removed'], createdBy: null });
   });
   afterAll(async () => {
     await browser?.close();
@@ -147,6 +150,9 @@ describe('in a real browser: every page at phone and laptop widths', () => {
       await page.getByRole('heading', { name: 'History' }).waitFor();
       await expectNoSidewaysScroll(page, 'a group\'s history');
       await screenshot(page, `layout-${phone.width}-group-history`);
+      await page.goto(`${stack.app.url}/org/settings/webhooks`);
+      await expectNoSidewaysScroll(page, 'Settings → Webhooks');
+      await screenshot(page, `layout-${phone.width}-webhooks`);
 
       await page.goto(`${stack.app.url}/org/settings/integrations?expand=${connectionId}`);
       await page.getByRole('button', { name: 'Manage groups' }).click();

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { createOrgCommand } from '../../cli/commands.js';
+import { upsertConnection } from '../../db/repositories/connections.js';
+import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
+import { startReceiver } from '../../tests/support/receiver.js';
+import { wakeDelivery } from '../../web/routes/webhooks.js';
+import type { Benchmark } from '../figures.js';
+import { startBenchProduct } from '../support/product.js';
+import { round } from '../support/synced-connection.js';
+
+const SINGLE_CHANGES = 50;
+const BURST_USERS = 20_000;
+
+/**
+ * Change events from commit to webhook delivery, through the real worker and its delivery
+ * workflow: single changes one after another (the latency an audience cache sees), then one
+ * commit of 20,000 users (a first sync's worth: how fast a receiver is caught up).
+ */
+export const eventsBenchmark: Benchmark = {
+  name: 'events',
+  description: 'change events from commit to webhook delivery (real worker, local receiver)',
+  run: async (report) => {
+    const product = await startBenchProduct([]);
+    const arrived = new Map<string, number>();
+    const receiver = await startReceiver();
+    const watch = setInterval(() => {
+      for (const delivery of receiver.received.splice(0)) for (const id of delivery.ids) if (!arrived.has(id)) arrived.set(id, delivery.at);
+    }, 1);
+    try {
+      const orgId = await createOrgCommand(product.db, `bench-events-${Date.now()}`, 'Bench Events');
+      const connectionId = await upsertConnection(product.db, { orgId, tenantId: randomUUID(), tenantName: 'Bench Events', verifiedDomains: [] });
+      const { id: endpointId } = await createWebhookEndpoint(product.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null });
+      const handle = await wakeDelivery(product.client, product.taskQueue, endpointId);
+      const eventOf = async (userId: string) =>
+        (await product.db.selectFrom('directory_events').select('id').where('org_id', '=', orgId).where('data', '@>', JSON.stringify({ user: { entraId: userId } }) as never).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+      const deliveredOf = async (id: string) => {
+        for (;;) {
+          const at = arrived.get(String(id));
+          if (at !== undefined) return at;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      };
+
+      const latencies: number[] = [];
+      for (let i = 0; i < SINGLE_CHANGES; i++) {
+        const userId = randomUUID();
+        await product.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: userId, display_name: `Single ${i}` }).execute();
+        const committed = Date.now(); // the insert is its own transaction: committed when it returns
+        latencies.push((await deliveredOf(await eventOf(userId))) - committed);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // changes apart, as syncs commit them
+      }
+      latencies.sort((a, b) => a - b);
+      report({ figure: 'commit to delivery, single change, p50', value: latencies[Math.floor(latencies.length / 2)]!, unit: 'ms', goal: null });
+      report({ figure: 'commit to delivery, single change, p95', value: latencies[Math.floor(latencies.length * 0.95)]!, unit: 'ms', goal: '<= 2000' });
+      report({ figure: 'commit to delivery, single change, max', value: latencies.at(-1)!, unit: 'ms', goal: null });
+
+      const lastUser = randomUUID();
+      const users = Array.from({ length: BURST_USERS }, (_, index) => ({ connection_id: connectionId, user_id: index === BURST_USERS - 1 ? lastUser : randomUUID(), display_name: `Burst ${index}` }));
+      const started = Date.now();
+      await product.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < users.length; i += 5_000) await trx.insertInto('directory_users').values(users.slice(i, i + 5_000)).execute();
+      });
+      const committed = Date.now();
+      const last = await deliveredOf(await eventOf(lastUser));
+      report({ figure: `commit of ${BURST_USERS.toLocaleString('en-US')} users: writing their events (inside the commit)`, value: round((committed - started) / 1000), unit: 's', goal: null });
+      report({ figure: `commit of ${BURST_USERS.toLocaleString('en-US')} users: to the last event delivered`, value: round((last - committed) / 1000), unit: 's', goal: null });
+      report({ figure: 'delivery throughput', value: Math.round(BURST_USERS / ((last - committed) / 1000)), unit: 'events/s', goal: null });
+      await handle.terminate();
+    } finally {
+      clearInterval(watch);
+      await receiver.close();
+      await product.stop();
+    }
+  },
+};
