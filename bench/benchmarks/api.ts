@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { createApiKey } from '../../db/repositories/api-keys.js';
+import { exportUsersCsv } from '../../db/repositories/export.js';
 import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { loadConfig } from '../../lib/config.js';
 import { withoutSecret } from '../../lib/entra-settings.js';
@@ -73,6 +75,19 @@ export const apiBenchmark: Benchmark = {
         report({ figure: 'p50 per page, all requests', value: round(percentile(every, 0.5)), unit: 'ms', goal: null });
         for (const [kind, values] of Object.entries(latencies)) report({ figure: `p95 per page, ${kind}`, value: round(percentile(values, 0.95)), unit: 'ms', goal: null });
         report({ figure: 'throughput', value: Math.round(every.length / seconds), unit: 'pages/s', goal: null });
+
+        // All users as CSV (what Export all users streams), into a sink that counts: time and memory.
+        let bytes = 0;
+        const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => ((bytes += chunk.length), done()) });
+        const rssBefore = process.memoryUsage().rss;
+        let peak = rssBefore;
+        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+        const exportStarted = performance.now();
+        const rows = await exportUsersCsv(product.db, connection.connectionId, sink);
+        clearInterval(sampler);
+        report({ figure: `CSV export of all ${rows.toLocaleString('en-US')} users`, value: round((performance.now() - exportStarted) / 1000), unit: 's', goal: null });
+        report({ figure: 'CSV export size', value: round(bytes / 1024 / 1024), unit: 'MiB', goal: null });
+        report({ figure: 'CSV export, memory the process grew by', value: round(Math.max(0, peak - rssBefore) / 1024 / 1024), unit: 'MiB', goal: null });
       } finally {
         await server.close();
       }

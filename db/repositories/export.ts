@@ -24,23 +24,27 @@ export function csvField(value: string | number | boolean | null): string {
  */
 export async function exportUsersCsv(db: Db, connectionId: string, out: Writable): Promise<number> {
   out.write(`\ufeff${CSV_HEADER.map(csvField).join(',')}\r\n`); // the BOM: spreadsheets read UTF-8 names right
+  // The synced groups' names once; each page then looks up only its own users' memberships.
+  const groups = await db.selectFrom('synced_groups').select(['group_id', 'display_name']).where('connection_id', '=', connectionId).execute();
+  const nameOf = new Map(groups.map((group) => [group.group_id, group.display_name]));
   let after: { name: string; id: string } | undefined;
   let written = 0;
   for (;;) {
     let query = db
-      .selectFrom('directory_users as u')
-      .select(['u.id', 'u.user_id', 'u.display_name', 'u.mail', 'u.user_principal_name', 'u.is_guest', 'u.account_enabled', 'u.is_shared_mailbox', 'u.email_domain', 'u.first_seen_at'])
-      .select(
-        sql<string | null>`(select string_agg(g.display_name, '; ' order by g.display_name) from group_memberships m
-          join synced_groups g on g.connection_id = m.connection_id and g.group_id = m.group_id
-          where m.connection_id = u.connection_id and m.user_id = u.user_id)`.as('groups'),
-      )
-      .where('u.connection_id', '=', connectionId)
-      .where('u.removed_at', 'is', null);
-    if (after) query = query.where(sql<boolean>`(coalesce(u.display_name, ''), u.user_id) > (${after.name}, ${after.id}::uuid)`);
-    const rows = await query.orderBy(sql`coalesce(u.display_name, '')`).orderBy('u.user_id').limit(PAGE).execute();
+      .selectFrom('directory_users')
+      .select(['id', 'user_id', 'display_name', 'mail', 'user_principal_name', 'is_guest', 'account_enabled', 'is_shared_mailbox', 'email_domain', 'first_seen_at'])
+      .where('connection_id', '=', connectionId)
+      .where('removed_at', 'is', null);
+    if (after) query = query.where(sql<boolean>`(coalesce(display_name, ''), user_id) > (${after.name}, ${after.id}::uuid)`);
+    const rows = await query.orderBy(sql`coalesce(display_name, '')`).orderBy('user_id').limit(PAGE).execute();
+    const memberships = rows.length === 0 ? [] : await db.selectFrom('group_memberships').select(['user_id', 'group_id']).where('connection_id', '=', connectionId).where('user_id', '=', sql<string>`any(${rows.map((row) => row.user_id)}::uuid[])`).execute();
+    const groupsOf = new Map<string, string[]>();
+    for (const { user_id, group_id } of memberships) {
+      const name = nameOf.get(group_id);
+      if (name !== undefined) groupsOf.set(user_id, [...(groupsOf.get(user_id) ?? []), name]);
+    }
     for (const row of rows) {
-      const line = [row.id, row.user_id, row.display_name, row.mail, row.user_principal_name, row.is_guest, row.account_enabled === false, row.is_shared_mailbox, row.email_domain, row.groups, row.first_seen_at.toISOString()];
+      const line = [row.id, row.user_id, row.display_name, row.mail, row.user_principal_name, row.is_guest, row.account_enabled === false, row.is_shared_mailbox, row.email_domain, (groupsOf.get(row.user_id) ?? []).sort().join('; '), row.first_seen_at.toISOString()];
       if (!out.write(`${line.map(csvField).join(',')}\r\n`)) await drained(out);
       if (out.destroyed) return written; // the client went away: stop reading
     }

@@ -65,6 +65,10 @@ describe('logs hold no session cookie, consent state, code, token or secret', ()
     expect((await fetch(`${stack.app.url}/api/v1/users`, { headers: { Authorization: `Bearer ${apiKey}` } })).status).toBe(200);
     expect((await fetch(`${stack.app.url}/api/v1/users`, { headers: { Authorization: `Bearer ${apiKey.slice(0, -1)}x` } })).status).toBe(401);
     secrets.set('API key, altered', `${apiKey.slice(0, -1)}x`);
+    // A webhook endpoint: its signing secret, shown once in Settings.
+    await browser.request('/org/settings/webhooks');
+    const hook = await browser.post('/org/settings/webhooks', { url: 'https://hooks.example.com/logged' });
+    secrets.set('webhook signing secret', /id="new-secret"[^>]*value="(whsec_[\w-]{43})"/.exec(hook.text)![1]!);
     await browser.request('/sign-in', { form: { _csrf: 'forged' } }); // a refused request is logged too
     secrets.set('client secret', DEMO_APP_SECRET);
     secrets.set('password', PASSWORD);
