@@ -18,6 +18,7 @@ import { startSweeper } from '../web/sweep.js';
 import { listen } from '../web/server.js';
 import { createWorker } from '../worker/worker.js';
 import { createEventsListener } from '../lib/events-listener.js';
+import { ensureDeliveries } from '../lib/webhook-launcher.js';
 import { createEntraClients } from '../activities/graph/clients.js';
 import { DEMO_ADMIN, seedDemo } from '../cli/commands.js';
 import { DEMO_ADMIN_UPN, demoTenant, emulatorEntraSettings, hookApplication } from '../emulator/demo.js';
@@ -167,6 +168,7 @@ try {
     void stopAll(1);
   });
   stops.push({ name: 'worker', stop: () => (worker.shutdown(), workerRun) });
+  await ensureDeliveries(temporal, config.TEMPORAL_TASK_QUEUE, db);
 
   const metrics = createWebMetrics(db);
   const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings), metrics });

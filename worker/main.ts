@@ -14,6 +14,7 @@ import { bundlePath } from './build-bundle.js';
 import { PROMETHEUS_OPTIONS } from './metrics.js';
 import { createWorker } from './worker.js';
 import { createEventsListener } from '../lib/events-listener.js';
+import { ensureDeliveries } from '../lib/webhook-launcher.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
 const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
@@ -63,7 +64,12 @@ try {
     tracing,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...tuning, tracing: tracing !== undefined }, 'worker started');
-  await worker.run();
+  const running = worker.run();
+  await ensureDeliveries(temporal.client, config.TEMPORAL_TASK_QUEUE, db).then(
+    (endpoints) => logger.info({ endpoints }, 'webhook deliveries running'),
+    (error: unknown) => logger.warn({ err: error }, 'could not check the webhook deliveries; the next worker start does'),
+  );
+  await running;
   logger.info('worker stopped');
 } finally {
   await connection.close();

@@ -3,7 +3,7 @@ import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { startReceiver } from '../../tests/support/receiver.js';
-import { wakeDelivery } from '../../web/routes/webhooks.js';
+import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import type { Benchmark } from '../figures.js';
 import { startBenchProduct } from '../support/product.js';
 import { round } from '../support/synced-connection.js';

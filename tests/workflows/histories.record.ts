@@ -20,7 +20,7 @@ import { waitFor } from '../support/wait.js';
 import { startReceiver } from '../support/receiver.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
-import { wakeDelivery } from '../../web/routes/webhooks.js';
+import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import { endpointChangedSignal } from '../../workflows/webhooks/messages.js';
 
 /**

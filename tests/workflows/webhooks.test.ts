@@ -4,7 +4,9 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { eventsAfter } from '../../db/repositories/events.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
+import { ensureDeliveries } from '../../lib/webhook-launcher.js';
 import { verifyWebhook } from '../../lib/webhooks.js';
+import { createWebhookEndpoint, deleteWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { paths } from '../../web/paths.js';
 import { webhookWorkflowId } from '../../workflows/webhooks/messages.js';
 import { Browser } from '../support/app.js';
@@ -102,6 +104,22 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
     await pause(1_000);
     expect(receiver.received.length).toBe(after);
     expect((await admin.request(paths.webhooks)).text).not.toContain(receiver.url);
+  });
+
+  it('an endpoint whose workflow is gone (never started, or terminated) is delivered to again when a worker starts', async () => {
+    const late = await startReceiver();
+    try {
+      const { id } = await createWebhookEndpoint(db(), { orgId: acmeOrg, url: late.url, eventTypes: ['user.updated'], createdBy: null });
+      stack.emulator.directory.findTenant(DEMO_TENANT_ID)!.updateUser(user('Eva Kowalska'), { displayName: 'Eva Kowalska-Nowak' });
+      await sync.cycle();
+      expect(await ensureDeliveries(stack.temporal.client, stack.temporal.taskQueue, db())).toBeGreaterThanOrEqual(1);
+      await waitFor(() => Promise.resolve(late.acknowledged().length > 0 ? true : undefined), 'the late delivery', 30_000);
+      expect(JSON.parse(late.received.at(-1)!.body)).toMatchObject({ data: [{ type: 'user.updated', data: { user: { displayName: 'Eva Kowalska-Nowak' } } }] });
+      await stack.temporal.client.workflow.getHandle(webhookWorkflowId(id)).terminate();
+      await deleteWebhookEndpoint(db(), acmeOrg, id);
+    } finally {
+      await late.close();
+    }
   });
 
   it("another org's admin neither sees nor changes an endpoint; a bad URL is refused and creates nothing", async () => {

@@ -1,10 +1,9 @@
-import type { Client } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { setFlash, takeFlash } from '../../db/repositories/sessions.js';
 import { createWebhookEndpoint, deleteWebhookEndpoint, listWebhookEndpoints, setWebhookPaused } from '../../db/repositories/webhooks.js';
+import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import { webhookUrlProblem } from '../../lib/webhooks.js';
-import { endpointChangedSignal, webhookWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '../../workflows/webhooks/messages.js';
 import { EVENT_TYPES } from '../api/schemas.js';
 import { paths, WEBHOOKS } from '../paths.js';
 import type { RouteDeps } from './deps.js';
@@ -14,17 +13,6 @@ const createForm = z.object({
   // Checkboxes: none checked means every type.
   types: z.union([z.enum(EVENT_TYPES), z.array(z.enum(EVENT_TYPES))], { error: 'Choose event types from the list.' }).optional(),
 });
-
-/** Starts the endpoint's delivery workflow if it is not running, and tells it to look again. */
-export function wakeDelivery(temporal: Client, taskQueue: string, endpointId: string) {
-  return temporal.workflow.signalWithStart(WEBHOOK_DELIVERY_WORKFLOW, {
-    workflowId: webhookWorkflowId(endpointId),
-    taskQueue,
-    args: [{ endpointId }],
-    signal: endpointChangedSignal,
-    signalArgs: [],
-  });
-}
 
 /**
  * Settings → Webhooks: an org admin registers endpoints for the change events (the signing secret
