@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOrgBySlug } from '../../db/repositories/accounts.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
+import { waitFor } from '../support/wait.js';
 import { DEMO_APP_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { generateTenant } from '../../emulator/generate.js';
 import { stableId } from '../../emulator/ids.js';
@@ -115,7 +116,11 @@ describe('in a real browser: every page at phone and laptop widths', () => {
     const pane = page.getByRole('region', { name: `${TENANT.displayName} workspace` });
     await pane.getByText(/Last sync[\s\S]*added/).waitFor({ timeout: 30_000 });
     // Without a reload, the Synced directories row shows what the pane shows.
-    const paneUsers = await pane.locator('.counts dd').nth(1).textContent();
+    // The status line says the sync ended; the pane then reads itself once (directory-synced): wait for that read.
+    const paneUsers = await waitFor(async () => {
+      const text = await pane.locator('.counts dd').nth(1).textContent();
+      return Number(text) > 0 ? text : undefined;
+    }, 'the pane to read itself after the sync', 15_000);
     expect(Number(paneUsers)).toBeGreaterThan(0);
     expect(await page.locator('tr.directory-row td[data-label="Users"]').textContent()).toBe(paneUsers);
     expect(await page.locator('tr.directory-row td[data-label="Last sync"]').textContent()).not.toBe('Not yet');
