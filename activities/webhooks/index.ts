@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type { Db } from '../../db/client.js';
-import { eventsAfter } from '../../db/repositories/events.js';
+import { eventsAfter, type EventRow } from '../../db/repositories/events.js';
 import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
 import { publicEvent } from '../../lib/event-shape.js';
 import type { EventsListener } from '../../lib/events-listener.js';
@@ -28,6 +28,29 @@ function failure(status: string): ApplicationFailure {
 export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener }: WebhookDeps) {
   const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
 
+  /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer'. */
+  async function send(url: string, secret: string, events: EventRow[]): Promise<string> {
+    const body = JSON.stringify({ data: events.map(publicEvent) });
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        redirect: 'manual', // a redirect could lead anywhere, inside the network too
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'Hook-Webhooks/1',
+          [SIGNATURE_HEADER]: signWebhook(secret, body, Math.floor(Date.now() / 1000)),
+          'Hook-Event-Count': String(events.length),
+        },
+      });
+      await response.body?.cancel();
+      return String(response.status);
+    } catch (error) {
+      return error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'no answer';
+    }
+  }
+
   return {
     /**
      * Sends the endpoint's pending events, oldest first, a batch per POST, each signed; moves the
@@ -44,39 +67,14 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
         if (endpoint.paused) return { state: 'paused', delivered, more: false };
         const events = await eventsAfter(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types, limit: WEBHOOK_BATCH });
         if (events.length === 0) return { state: 'active', delivered, more: false };
+        // Refused, an error status, a timeout, no answer: one way to fail, recorded, and retried by Temporal.
         const refused = await deliveryTargetProblem(endpoint.url, { allowPrivate: allowPrivateTargets });
-        if (refused) {
-          await recordWebhookFailure(db, endpointId, `refused: ${refused}`, new Date());
-          throw failure(`refused: ${refused}`);
-        }
-        const body = JSON.stringify({ data: events.map(publicEvent) });
-        let status: string;
-        try {
-          const response = await fetch(endpoint.url, {
-            method: 'POST',
-            body,
-            redirect: 'manual', // a redirect could lead anywhere, inside the network too
-            signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
-            headers: {
-              'Content-Type': 'application/json',
-              'User-Agent': 'Hook-Webhooks/1',
-              [SIGNATURE_HEADER]: signWebhook(endpoint.secret, body, Math.floor(Date.now() / 1000)),
-              'Hook-Event-Count': String(events.length),
-            },
-          });
-          await response.body?.cancel();
-          status = String(response.status);
-          if (response.status < 200 || response.status > 299) {
-            await recordWebhookFailure(db, endpointId, status, new Date());
-            throw failure(status);
-          }
-        } catch (error) {
-          if (error instanceof ApplicationFailure) throw error;
-          status = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'no answer';
+        const status = refused ? `refused: ${refused}` : await send(endpoint.url, endpoint.secret, events);
+        if (!/^2\d\d$/.test(status)) {
           await recordWebhookFailure(db, endpointId, status, new Date());
           throw failure(status);
         }
-        await advanceWebhook(db, endpointId, position({ position_tx: events.at(-1)!.tx, position_id: events.at(-1)!.id }), events.length, status, new Date());
+        await advanceWebhook(db, endpointId, events.at(-1)!, events.length, status, new Date());
         delivered += events.length;
         heartbeat(delivered);
         if (Date.now() - started > 20_000) return { state: 'active', delivered, more: true };

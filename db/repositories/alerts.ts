@@ -37,5 +37,3 @@ export async function connectionAlerts(db: Db, orgId: string, now = new Date()) 
     return alerts;
   });
 }
-
-export type ConnectionAlert = Awaited<ReturnType<typeof connectionAlerts>>[number];

@@ -48,7 +48,7 @@ async function fence(db: Db): Promise<string> {
 }
 const settled = (before: string) => sql<boolean>`tx < ${before}::xid8`;
 
-/** The events sync cycles and saves wrote in this transaction name their cycle (hook_run_id() in 0013). */
+/** The events this transaction writes name the sync cycle that wrote them (hook_run_id() in 0013). */
 export async function tagEvents(trx: Db, runId: string): Promise<void> {
   await sql`select set_config('hook.run_id', ${runId}, true)`.execute(trx);
 }

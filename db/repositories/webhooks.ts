@@ -24,10 +24,6 @@ export function listWebhookEndpoints(db: Db, orgId: string) {
   return db.selectFrom('webhook_endpoints').select(LISTED).where('org_id', '=', orgId).where('deleted_at', 'is', null).orderBy('created_at').execute();
 }
 
-export function findWebhookEndpoint(db: Db, orgId: string, id: string) {
-  return db.selectFrom('webhook_endpoints').select(LISTED).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
-}
-
 /** Pause or resume one of the org's endpoints; false when the org has no such endpoint. */
 export async function setWebhookPaused(db: Db, orgId: string, id: string, paused: boolean): Promise<boolean> {
   const result = await db.updateTable('webhook_endpoints').set({ paused }).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();

@@ -6,7 +6,8 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { eventsAfter } from '../../db/repositories/events.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import type { RunningEmulator } from '../../emulator/server.js';
-import { endpointChangedSignal, webhookWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '../../workflows/webhooks/messages.js';
+import { wakeDelivery } from '../../lib/webhook-launcher.js';
+import { webhookWorkflowId } from '../../workflows/webhooks/messages.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { spawnWorker } from '../support/spawn-worker.js';
@@ -51,13 +52,7 @@ describe('webhook deliveries through worker SIGKILLs', () => {
     expect(expected).toHaveLength(USERS);
 
     let worker = await startWorker();
-    await temporal.client.workflow.signalWithStart(WEBHOOK_DELIVERY_WORKFLOW, {
-      workflowId: webhookWorkflowId(endpointId),
-      taskQueue: temporal.taskQueue,
-      args: [{ endpointId, heartbeatTimeoutMs: 3_000 }],
-      signal: endpointChangedSignal,
-      signalArgs: [],
-    });
+    await wakeDelivery(temporal.client, temporal.taskQueue, endpointId, { heartbeatTimeoutMs: 3_000 });
     const killedAt: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
       const before = receiver.acknowledged().length;

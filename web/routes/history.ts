@@ -1,7 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { groupHistory, userHistory } from '../../db/repositories/history.js';
-import { exportUsersCsv } from '../../db/repositories/export.js';
 import { CONNECTION, paths } from '../paths.js';
 import { historyLines } from '../services/history.js';
 import type { RouteDeps } from './deps.js';
@@ -10,8 +9,8 @@ const older = z.object({ before: z.string().regex(/^\d{1,19}$/).optional() });
 
 /**
  * What happened to the synced directory, for an admin: a user's and a group's history (from the
- * directory's events), the Sync runs tab, and the All users list as CSV. Each reads only the
- * current org's connection, and only its users and groups.
+ * directory's events) and the Sync runs tab. Each reads only the current org's connection, and
+ * only its users and groups.
  */
 export function historyRoutes({ db, views, access, panes }: RouteDeps): Router {
   const router = Router();
@@ -45,18 +44,6 @@ export function historyRoutes({ db, views, access, panes }: RouteDeps): Router {
     const found = groupId.success ? await groupHistory(db, connection.id, groupId.data, before(req)) : undefined;
     if (!found) return deny(res, 404, 'There is nothing at this address.');
     res.send(views.render('history', { ...res.locals, title: `${found.group.display_name} · history`, section: 'integrations', connection, about: 'group', subject: found.group, name: found.group.display_name, ...historyLines(found.events, 'group'), self: paths.groupHistory(connection.id, found.group.id) }));
-  });
-
-  // Every user of the connection, streamed a page at a time: 100,000 rows never sit in memory.
-  router.get(`${CONNECTION}/users.csv`, ...admin, async (req, res) => {
-    const connection = await connectionOf(res, req.params.connectionId);
-    if (!connection) return;
-    const day = new Date().toISOString().slice(0, 10);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="hook-users-${day}.csv"`);
-    res.setHeader('Cache-Control', 'no-store');
-    await exportUsersCsv(db, connection.id, res);
-    res.end();
   });
 
   return router;

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { connectionRow, type Connection } from '../../db/repositories/connections.js';
+import { exportUsersCsv } from '../../db/repositories/export.js';
 import { setFlash } from '../../db/repositories/sessions.js';
 import { syncTargetOf } from '../../lib/sync-launcher.js';
 import { confirmRemovalsUpdate, directorySyncWorkflowId } from '../../workflows/sync/messages.js';
@@ -60,6 +61,18 @@ export function workspaceRoutes({ db, temporal, views, access, panes, launcher }
     const { q, afterName, afterId } = parsed.data;
     if (!isHtmx(req)) return res.redirect(303, paths.pane(connection.id, 'users', { q, afterName, afterId }));
     res.send(views.render('partials/users-list', { ...res.locals, ...(await panes.usersList(connection, parsed.data)) }));
+  });
+
+  // Every user of the connection, streamed a page at a time: 100,000 rows never sit in memory.
+  router.get(`${CONNECTION}/users.csv`, ...admin, async (req, res) => {
+    const connection = await connectionOf(res, req.params.connectionId);
+    if (!connection) return;
+    const day = new Date().toISOString().slice(0, 10);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="hook-users-${day}.csv"`);
+    res.setHeader('Cache-Control', 'no-store');
+    await exportUsersCsv(db, connection.id, res);
+    res.end();
   });
 
   router.post(`${CONNECTION}/sync-now`, ...admin, async (req, res) => {
