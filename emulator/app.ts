@@ -1,7 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { controlRoutes } from './control.js';
 import { Directory } from './directory.js';
-import { defaultFaults, type FaultSettings } from './faults.js';
+import { defaultFaults, latencyOf, type FaultSettings } from './faults.js';
 import { handleBatch } from './graph/batch.js';
 import type { GraphResponse } from './graph/respond.js';
 import { GraphService } from './graph/service.js';
@@ -42,8 +42,10 @@ export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOpti
   app.disable('x-powered-by');
   app.disable('etag');
 
-  app.use(async (_req, _res, next) => {
-    if (state.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.faults.latencyMs));
+  const wait = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+  // A $batch waits once its items are known (below); every other request here.
+  app.use(async (req, _res, next) => {
+    if (!(req.method === 'POST' && req.path === '/v1.0/$batch')) await wait(latencyOf(state.faults));
     next();
   });
 
@@ -56,7 +58,9 @@ export function createEmulatorApp(state: EmulatorState, options: EmulatorAppOpti
   });
 
   const graphOrigin = (req: Request) => `https://${req.headers.host ?? 'graph.microsoft.com'}`;
-  app.post('/v1.0/\\$batch', express.json({ limit: '4mb' }), (req, res) => {
+  app.post('/v1.0/\\$batch', express.json({ limit: '4mb' }), async (req, res) => {
+    const items = (req.body as { requests?: unknown } | undefined)?.requests;
+    await wait(latencyOf(state.faults, Array.isArray(items) ? items.length : 0));
     const started = Date.now();
     const headers = lowerCaseHeaders(req);
     const authorized = state.graph.authorize(headers);

@@ -42,6 +42,8 @@ const settings = z
 const faults = z
   .object({
     latencyMs: z.number().int().min(0).max(60_000),
+    latencyPerBatchItemMs: z.number().int().min(0).max(10_000),
+    latencyJitterMs: z.number().int().min(0).max(10_000),
     rate429: z.number().min(0).max(1),
     rate503: z.number().min(0).max(1),
     rate504: z.number().min(0).max(1),

@@ -12,6 +12,10 @@ export interface FaultRule {
 export interface FaultSettings {
   /** Delay added to every Graph and token request, in milliseconds. */
   latencyMs: number;
+  /** More delay for each request inside a `$batch`: Graph runs a batch's items before it answers. */
+  latencyPerBatchItemMs: number;
+  /** Each delay varies by up to this much either way, at random (a real network is never even). */
+  latencyJitterMs: number;
   /** Share (0–1) of Graph requests answered 503 / 504 at random. */
   rate503: number;
   rate504: number;
@@ -44,6 +48,8 @@ export type DeltaExpiredAnswer = (typeof DELTA_EXPIRED_ANSWERS)[number];
 
 export const defaultFaults = (): FaultSettings => ({
   latencyMs: 0,
+  latencyPerBatchItemMs: 0,
+  latencyJitterMs: 0,
   rate503: 0,
   rate504: 0,
   rate429: 0,
@@ -55,6 +61,13 @@ export const defaultFaults = (): FaultSettings => ({
   deltaExpiredAnswer: 'gone-410',
   emptyFirstPages: false,
 });
+
+/** How long a request waits before it is answered: a `$batch` of `items` waits for each of them too. */
+export function latencyOf(settings: FaultSettings, items = 0, random = Math.random): number {
+  const base = settings.latencyMs + items * settings.latencyPerBatchItemMs;
+  if (base === 0) return 0;
+  return Math.max(0, base + (random() * 2 - 1) * settings.latencyJitterMs);
+}
 
 export type InjectedFault = { status: FaultRule['status']; retryAfterSeconds?: number } | undefined;
 

@@ -9,7 +9,7 @@ import { countThrottled, type createRunContexts, type SyncDeps } from './context
 import { newCursor, readGroup, recordOutcome, type Cursor } from './read-group.js';
 
 /** Groups one batch activity reads at the same time. */
-const READS_PER_BATCH = 3;
+export const READS_PER_BATCH = 3;
 
 interface BatchProgress {
   done: Record<string, GroupOutcome>;

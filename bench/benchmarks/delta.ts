@@ -17,14 +17,14 @@ export const deltaBenchmark: Benchmark = {
   run: async (report) => {
     await withLargeTenant(async (product, tenant, connection) => {
       const full = await connection.cycle();
-      const fullCost = graphCost(full.requests);
+      const fullCost = graphCost(full.requests, full.items);
       report({ figure: 'full sync: time', value: round(full.seconds), unit: 's', goal: null });
       report({ figure: 'full sync: Graph requests', value: fullCost.requests, unit: 'requests', goal: null });
       report({ figure: 'full sync: resource units', value: fullCost.resourceUnits, unit: 'RU', goal: null });
       report({ figure: 'full sync: Temporal actions', value: full.actions.billed, unit: 'actions', goal: null });
 
       const quiet = await connection.cycle();
-      const quietCost = graphCost(quiet.requests);
+      const quietCost = graphCost(quiet.requests, quiet.items);
       report({ figure: 'no-change cycle: time', value: round(quiet.seconds), unit: 's', goal: null });
       report({ figure: 'no-change cycle: Graph requests', value: quietCost.requests, unit: 'requests', goal: null });
       report({ figure: 'no-change cycle: requests ÷ full sync', value: round((100 * quietCost.requests) / fullCost.requests), unit: '%', goal: '<= 1' });
@@ -33,7 +33,7 @@ export const deltaBenchmark: Benchmark = {
 
       const churned = await applyChurn(product.emulator.control, tenant, 0.01);
       const churn = await connection.cycle();
-      const churnCost = graphCost(churn.requests);
+      const churnCost = graphCost(churn.requests, churn.items);
       report({ figure: '1 % churn: users changed in Entra', value: churned, unit: 'users', goal: null });
       report({ figure: '1 % churn: users added, updated, removed in Hook', value: churn.run.users_added + churn.run.users_updated + churn.run.users_removed, unit: 'users', goal: null });
       report({ figure: '1 % churn cycle: time', value: round(churn.seconds), unit: 's', goal: null });
@@ -52,7 +52,7 @@ export const deltaBenchmark: Benchmark = {
       await new Promise((resolve) => setTimeout(resolve, 10_000)); // a full bucket to start from
       const budgeted = await syncedConnection(product, tenant);
       const throttledRun = await budgeted.cycle();
-      const cost = graphCost(throttledRun.requests);
+      const cost = graphCost(throttledRun.requests, throttledRun.items);
       const floor = cost.resourceUnits / L_TENANT_UNITS_PER_SECOND;
       report({ figure: 'budgeted full sync: time', value: round(throttledRun.seconds), unit: 's', goal: null });
       report({ figure: 'budgeted full sync: budget floor (resource units ÷ 800 RU/s)', value: round(floor), unit: 's', goal: null });
@@ -68,7 +68,7 @@ export const deltaBenchmark: Benchmark = {
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       const scarce = await syncedConnection(product, tenant);
       const scarceRun = await scarce.cycle();
-      const scarceCost = graphCost(scarceRun.requests);
+      const scarceCost = graphCost(scarceRun.requests, scarceRun.items);
       const bucket = BUDGET_PER_10S.L * factor;
       const scarceFloor = Math.max(0, scarceCost.resourceUnits - bucket) / (L_TENANT_UNITS_PER_SECOND * factor);
       report({ figure: 'full sync on a twentieth of the budget: time', value: round(scarceRun.seconds), unit: 's', goal: null });

@@ -13,6 +13,9 @@ import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.j
 
 export interface BenchProduct {
   db: Db;
+  /** Where the benchmark's database and Temporal are, for a process of the product's own. */
+  databaseUrl: string;
+  temporalAddress: string;
   client: Client;
   taskQueue: string;
   emulator: EmulatorProcess;
@@ -77,6 +80,8 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
   });
   return {
     db,
+    databaseUrl: url.toString(),
+    temporalAddress: services.temporalAddress,
     client,
     taskQueue,
     emulator,

@@ -48,16 +48,25 @@ export async function syncedConnection(product: BenchProduct, tenant: ReturnType
       }
       const seconds = (performance.now() - started) / 1000;
       while ((await handle.describe()).runId === runId) await new Promise((resolve) => setTimeout(resolve, 50));
-      const requests = (await requestLog()).filter((entry) => entry.seq > seq && entry.host === 'graph' && entry.batchOf === undefined);
+      const graph = (await requestLog()).filter((entry) => entry.seq > seq && entry.host === 'graph');
       const history = await product.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-      return { seconds, run, requests, history, actions: temporalActions(history) };
+      // Round trips (a $batch is one), and the requests inside $batches.
+      const requests = graph.filter((entry) => entry.batchOf === undefined);
+      const items = graph.filter((entry) => entry.batchOf !== undefined);
+      return { seconds, run, requests, items, history, actions: temporalActions(history) };
     },
   };
 }
 
-/** The Graph cost of a set of logged requests: how many, resource units spent (a 429 spends none), and how many were 429s. */
-export function graphCost(requests: LoggedRequest[]) {
+/**
+ * The Graph cost of a cycle's logged requests: round trips (a `$batch` is one), requests (a
+ * `$batch`'s items counted one by one), resource units spent (a 429 spends none; a batch costs
+ * what its items cost), and how many requests were 429s.
+ */
+export function graphCost(roundTrips: LoggedRequest[], items: LoggedRequest[] = []) {
+  const requests = [...roundTrips.filter((entry) => entry.path !== '/$batch'), ...items];
   return {
+    roundTrips: roundTrips.length,
     requests: requests.length,
     resourceUnits: requests.reduce((sum, entry) => sum + (entry.status === 429 ? 0 : (entry.resourceUnits ?? 0)), 0),
     throttled: requests.filter((entry) => entry.status === 429).length,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgCommand } from '../../cli/commands.js';
@@ -83,6 +84,36 @@ describe('directory events', () => {
     expect(await types()).toEqual(['membership.removed', 'group.removed']);
     await db().deleteFrom('group_memberships').execute(); // the next commit drops them: already announced
     expect(await types()).toEqual([]);
+  });
+
+  it("a first sync's bulk of memberships (past 10,000 in one statement): the same events, in the same order, as a few", async () => {
+    const groups = [randomUUID(), randomUUID()].sort();
+    const users = Array.from({ length: 5_001 }, () => randomUUID());
+    const drain = async () => {
+      const events: EventRow[] = [];
+      for (let page = await newEvents(); page.length > 0; page = await newEvents()) events.push(...page);
+      return events;
+    };
+    await db().insertInto('synced_groups').values(groups.map((group_id, i) => ({ connection_id: connectionId, group_id, display_name: `Bulk ${i}` }))).execute();
+    await drain();
+    await db().insertInto('directory_users').values(users.map((user_id) => ({ connection_id: connectionId, user_id, display_name: null, mail: null, user_principal_name: `${user_id}@example.com`, user_type: 'Member', account_enabled: true }))).execute();
+    await drain();
+    const hookIds = new Map((await db().selectFrom('directory_users').select(['id', 'user_id']).where('user_id', 'in', users).execute()).map((row) => [row.user_id, row.id]));
+    const pairs = groups.flatMap((group_id) => users.map((user_id) => ({ connection_id: connectionId, group_id, user_id })));
+    await db().insertInto('group_memberships').values(pairs).execute();
+    const added = await drain();
+    const expected = [...pairs].sort((a, b) => a.group_id.localeCompare(b.group_id) || a.user_id.localeCompare(b.user_id));
+    expect(added.map((event) => [event.type, (event.data as { group: { entraId: string } }).group.entraId, (event.data as { user: { id: string; entraId: string } }).user])).toEqual(
+      expected.map((pair) => ['membership.added', pair.group_id, { id: hookIds.get(pair.user_id), entraId: pair.user_id }]),
+    );
+    // The trigger put the planner back as it found it.
+    expect((await sql<{ enable_nestloop: string }>`show enable_nestloop`.execute(db())).rows[0]!.enable_nestloop).toBe('on');
+    await db().deleteFrom('group_memberships').where('group_id', 'in', groups).execute();
+    const removed = await drain();
+    expect(removed).toHaveLength(pairs.length);
+    expect(new Set(removed.map((event) => event.type))).toEqual(new Set(['membership.removed']));
+    await db().deleteFrom('synced_groups').where('group_id', 'in', groups).execute();
+    await drain();
   });
 
   it("a sync's settled status: failed, recovered, awaiting confirmation, consent revoked; running is not news", async () => {

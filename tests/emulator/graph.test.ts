@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES } from '../../emulator/demo.js';
 import { stableId } from '../../emulator/ids.js';
 import type { RunningEmulator } from '../../emulator/server.js';
+import { defaultFaults, latencyOf } from '../../emulator/faults.js';
 import { resourceUnits } from '../../emulator/throttle.js';
 import { TokenIssuer } from '../../emulator/tokens.js';
 import { appToken, call, startTestEmulator } from '../support/emulator.js';
@@ -162,6 +163,23 @@ describe('emulated Graph behaves as Graph does', () => {
     expect(byId.a!.status).toBe(404);
     expect(byId.b!.status).toBe(424);
     expect(byId.c).toMatchObject({ status: 200, body: '7', headers: { 'Content-Type': 'text/plain' } });
+  });
+
+  it('answers after its latency: per request, more per $batch item, within the jitter either way', async () => {
+    expect(latencyOf({ ...defaultFaults(), latencyMs: 100, latencyPerBatchItemMs: 20, latencyJitterMs: 10 }, 5, () => 0)).toBe(190);
+    expect(latencyOf({ ...defaultFaults(), latencyMs: 100, latencyPerBatchItemMs: 20, latencyJitterMs: 10 }, 5, () => 1)).toBe(210);
+    expect(latencyOf({ ...defaultFaults(), latencyMs: 5, latencyJitterMs: 50 }, 0, () => 0)).toBe(0);
+    Object.assign(emulator.faults, { latencyMs: 150, latencyPerBatchItemMs: 100, latencyJitterMs: 0 });
+    try {
+      const timed = async (request: Promise<unknown>) => ((started) => request.then(() => performance.now() - started))(performance.now());
+      const single = await timed(call(emulator, '/v1.0/organization', { token }));
+      const requests = Array.from({ length: 4 }, (_, index) => ({ id: String(index), method: 'GET', url: '/organization' }));
+      const batch = await timed(call(emulator, '/v1.0/$batch', { method: 'POST', token, body: { requests } }));
+      expect(single).toBeGreaterThanOrEqual(149);
+      expect(batch).toBeGreaterThanOrEqual(549);
+    } finally {
+      Object.assign(emulator.faults, { latencyMs: 0, latencyPerBatchItemMs: 0 });
+    }
   });
 
   it('throttles by resource units per app and tenant: 429 with Retry-After, per item inside $batch', async () => {
