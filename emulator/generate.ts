@@ -34,6 +34,16 @@ export const LARGE_TENANT: Omit<GenerateOptions, 'servicePrincipals'> = {
   hiddenShare: 0.02,
 };
 
+/** Three times the large tenant, the same shape (nesting, guests, disabled accounts, hidden groups): what the sync must scale to. */
+export const HUGE_TENANT: Omit<GenerateOptions, 'servicePrincipals'> = {
+  ...LARGE_TENANT,
+  seed: 300_000,
+  displayName: 'Contoso Worldwide',
+  domain: 'contoso-worldwide.example',
+  users: 300_000,
+  groups: 3_000,
+};
+
 const FIRST = ['Ada', 'Ben', 'Chloé', 'Dmitri', 'Elif', 'Farah', 'Gustavo', 'Hana', 'Ivan', 'Jonas', 'Kwame', 'Lena', 'Mateo', 'Nia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tomás', 'Uma', 'Viktor', 'Wen', 'Ximena', 'Yusuf', 'Zoë'];
 const LAST = ['Abara', 'Becker', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Hughes', 'Ito', 'Jensen', 'Kowalski', 'López', 'Müller', 'Nakamura', 'O’Brien', 'Patel', 'Quinn', 'Rossi', 'Schmidt', 'Tanaka', 'Ueda', 'Varga', 'Wójcik', 'Xu', 'Yilmaz', 'Zhang'];
 const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'Finance', 'People', 'Support', 'Legal', 'Operations', 'Product', 'Security'];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDir } from '../lib/paths.js';
 import { DEMO_APP_ID, DEMO_APP_SECRET, demoTenant, hookApplication } from './demo.js';
-import { generateTenant, LARGE_TENANT } from './generate.js';
+import { generateTenant, HUGE_TENANT, LARGE_TENANT } from './generate.js';
 import { parseWorld, WorldError, type WorldInput } from './model.js';
 import { DEFAULT_HOST_NAMES } from './tls.js';
 import { startEmulator } from './server.js';
@@ -33,7 +33,7 @@ if (values.help) {
   console.log(`Usage: npm run emulator -- [options]
   --world FILE          tenants and applications in JSON (emulator/README.md); default: the demo world
   --demo                add the demo tenant and Hook's demo app registration (default without --world)
-  --generate NAME       add a generated tenant: large (100,000 users, 1,000 groups) or many-groups (1,500 groups)
+  --generate NAME       add a generated tenant: large (100,000 users, 1,000 groups), huge (300,000 users, 3,000 groups) or many-groups (1,500 groups)
   --port N              https port (default 8443; 443 with --as-microsoft)
   --http-port N         plain-http port for browser pages such as admin consent (default 8400)
   --redirect-uri URL    a redirect URI for the demo app (repeatable)
@@ -54,8 +54,9 @@ try {
   }
   for (const name of values.generate) {
     if (name === 'large') tenants.push(generateTenant(LARGE_TENANT));
+    else if (name === 'huge') tenants.push(generateTenant(HUGE_TENANT));
     else if (name === 'many-groups') tenants.push(generateTenant({ ...LARGE_TENANT, seed: 1_500, displayName: 'Tailspin Many Groups', domain: 'tailspin.example', users: 5_000, groups: 1_500, membersPerGroup: 40 }));
-    else throw new WorldError(`--generate ${name}: expected large or many-groups`);
+    else throw new WorldError(`--generate ${name}: expected large, huge or many-groups`);
   }
   const world = parseWorld({ applications, tenants });
   const asMicrosoft = values['as-microsoft'];

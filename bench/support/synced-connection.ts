@@ -14,7 +14,7 @@ import { startBenchProduct, type BenchProduct } from './product.js';
  * to run one cycle and see what it cost: seconds, Graph requests and resource units (from the
  * emulator's log), and Temporal actions (from the run's history).
  */
-export async function syncedConnection(product: BenchProduct, tenant: ReturnType<typeof generateTenant>, input: Partial<DirectorySyncInput> = {}) {
+export async function syncedConnection(product: BenchProduct, tenant: { id: string; groups?: Array<{ id: string; displayName: string }> }, input: Partial<DirectorySyncInput> = {}) {
   await product.emulator.control(`/tenants/${tenant.id}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
   const orgId = await createOrgCommand(product.db, `bench-${Date.now()}`, 'Bench');
   const connectionId = await upsertConnection(product.db, { orgId, tenantId: tenant.id, tenantName: 'Fabrikam Global', verifiedDomains: [] });

@@ -68,7 +68,7 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     await syncGroups('sales', 'finance', 'managers');
     const run = await cycle();
     expect(await activeUsers()).toEqual(sorted(SALES, FINANCE, ['Amelia Clarke', 'Jonas Weber', 'Priya Raman', 'Oskar Lindqvist', 'Farah Haddad', 'Chloé Martin', 'Olivia Brown']));
-    expect(run).toMatchObject({ kind: 'full', status: 'ok', groups_ok: 3, groups_failed: 0, users_removed: 0 });
+    expect(run).toMatchObject({ kind: 'full', status: 'ok', groups_ok: 3, groups_failed: 0, users_updated: 0, users_removed: 0 });
     expect(run.users_added).toBe(17);
     const flags = await database.db.selectFrom('directory_users').select(['display_name', 'is_guest', 'is_shared_mailbox', 'account_enabled', 'email_domain']).where('connection_id', '=', connectionId).where('display_name', 'in', ['Alex Morgan (Contoso)', 'Sales Inbox', 'Sofia Rossi']).orderBy('display_name').execute();
     expect(flags).toEqual([
@@ -89,7 +89,7 @@ describe('directory sync workflow: the user list follows Entra, and never loses 
     tenant.updateUser(user('Ravi Patel'), { accountEnabled: false });
     const run = await cycle();
     expect(await activeUsers()).toEqual(sorted(SALES, ['Ravi Patel', 'Eva Kowalska', 'Ben Carter']));
-    expect(run).toMatchObject({ kind: 'delta', users_added: 1, users_removed: 1 });
+    expect(run).toMatchObject({ kind: 'delta', users_added: 1, users_updated: 1, users_removed: 1 });
     const noah = await database.db.selectFrom('directory_users').select(['removed_at', 'removed_reason']).where('user_id', '=', user('Noah Fischer')).executeTakeFirstOrThrow();
     expect(noah.removed_reason).toBe('In no synced group');
     expect((await database.db.selectFrom('synced_groups').select('display_name').where('group_id', '=', group('finance')).executeTakeFirstOrThrow()).display_name).toBe('Finance & Treasury');
