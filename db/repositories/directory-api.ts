@@ -26,7 +26,7 @@ export function apiConnections(db: Db, scope: ApiScope, connectionId?: string) {
 }
 
 /** The scope's connections, or the one asked for when it is in scope (none when it is not). */
-export const connectionsOf = (scope: ApiScope, connectionId?: string) =>
+const connectionsOf = (scope: ApiScope, connectionId?: string) =>
   connectionId === undefined ? scope.connectionIds : scope.connectionIds.filter((id) => id === connectionId);
 
 const groupStatus = sql<GroupStatus>`case when g.last_error is not null then 'failing' when g.missing_since is not null then 'missing' when g.last_synced_at is null then 'pending' else 'ok' end`;
