@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { loadConfig, workerTuning } from '../../lib/config.js';
+import { projectRoot } from '../../lib/paths.js';
 import { READS_PER_BATCH } from '../../activities/sync/read-full.js';
 import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
 import { generateTenant, HUGE_TENANT, LARGE_TENANT } from '../../emulator/generate.js';
@@ -23,35 +27,51 @@ export const syncBenchmark: Benchmark = {
   name: 'sync',
   description: 'full first sync of 100,000 users in 1,000 groups, a second sync with no change, the first again at real Graph latency, and a first sync of 300,000 users in 3,000 groups',
   run: async (report) => {
-    let peakRss = 0;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 100);
-    sampler.unref();
     let hugeSeconds = 0;
-    // First, in a process that has held nothing else yet, three times the tenant in the same
-    // shape: the time (linear is three times the 100,000-user sync's) and the worker's memory.
-    // Only its id and groups are needed here: its users, generated again in the emulator's own
-    // process, are not kept in this one (whose memory is the worker's figure).
+    // First, three times the tenant in the same shape: the time (linear is three times the
+    // 100,000-user sync's) and the memory of a worker in a process of its own (the peak resident
+    // set the kernel kept for it, VmHWM), which runs this sync alone.
     const generated = generateTenant(HUGE_TENANT);
     const huge = { id: generated.id, groups: generated.groups!.map((group) => ({ id: group.id, displayName: group.displayName })) };
     const hugeProduct = await startBenchProduct(['--generate', 'huge']);
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'tests/support/worker-process.ts'], {
+      cwd: projectRoot,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: hugeProduct.databaseUrl,
+        TEMPORAL_ADDRESS: hugeProduct.temporalAddress,
+        TASK_QUEUE: 'bench-huge',
+        EMULATOR_URL: hugeProduct.emulator.httpsUrl,
+        EMULATOR_CA_FILE: hugeProduct.emulator.caFile,
+        MAX_CONCURRENT_ACTIVITIES: String(workerTuning(loadConfig({})).maxConcurrentActivities),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve());
+        worker.once('exit', (code) => reject(new Error(`the worker exited with ${code}`)));
+      });
       await hugeProduct.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
-      const connection = await syncedConnection(hugeProduct, huge);
-      peakRss = 0;
+      const connection = await syncedConnection(hugeProduct, huge, {}, 'bench-huge');
       const first = await connection.cycle();
       await connection.handle.terminate();
       hugeSeconds = first.seconds;
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
       report({ figure: '300,000 users in 3,000 groups: full first sync', value: round(first.seconds), unit: 's', goal: null });
       report({ figure: '300,000 users: users added', value: first.run.users_added, unit: 'users', goal: null });
-      report({ figure: '300,000 users: worker peak memory (RSS)', value: Math.round(peakRss / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
+      report({ figure: '300,000 users: peak memory of the worker process (VmHWM)', value: Math.round(peak / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
     } finally {
+      worker.kill('SIGKILL');
       await hugeProduct.stop();
     }
 
     const tenant = generateTenant(LARGE_TENANT);
     const product = await startBenchProduct(['--generate', 'large']);
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 100);
     try {
       await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
       const connection = await syncedConnection(product, tenant);
@@ -60,7 +80,7 @@ export const syncBenchmark: Benchmark = {
       report({ figure: 'full first sync', value: round(first.seconds), unit: 's', goal: '<= 60' });
       report({ figure: '300,000 users: time ÷ this sync (linear is 3)', value: round(hugeSeconds / first.seconds), unit: 'ratio', goal: '<= 3.3' });
       report({ figure: 'users added by the first sync', value: first.run.users_added, unit: 'users', goal: null });
-      report({ figure: 'worker peak memory (RSS of the process running the worker, after the 300,000-user sync)', value: Math.round(peakRss / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
+      report({ figure: 'worker peak memory (RSS of the benchmark process, which runs the worker, after the 300,000-user sync)', value: Math.round(peakRss / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
       report({ figure: 'Graph requests, first sync', value: first.requests.length, unit: 'requests', goal: null });
       report({ figure: 'history events in the first run', value: first.actions.events, unit: 'events', goal: null });
 

@@ -8,6 +8,8 @@ import { freePort } from '../../tests/support/ports.js';
 
 export interface EmulatorProcess {
   httpsUrl: string;
+  /** The certificate authority its TLS certificate is signed by, for a process of the product's own to trust. */
+  caFile: string;
   control: (pathname: string, method: string, body?: unknown) => Promise<unknown>;
   stop: () => Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function startEmulatorProcess(args: string[]): Promise<EmulatorProc
   const httpsUrl = `https://localhost:${port}`;
   return {
     httpsUrl,
+    caFile: path.join(tlsDir, 'ca.pem'),
     control: async (pathname, method, body) => {
       const response = await fetch(`${httpsUrl}/_emulator${pathname}`, {
         method,

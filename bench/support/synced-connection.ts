@@ -14,7 +14,7 @@ import { startBenchProduct, type BenchProduct } from './product.js';
  * to run one cycle and see what it cost: seconds, Graph requests and resource units (from the
  * emulator's log), and Temporal actions (from the run's history).
  */
-export async function syncedConnection(product: BenchProduct, tenant: { id: string; groups?: Array<{ id: string; displayName: string }> }, input: Partial<DirectorySyncInput> = {}) {
+export async function syncedConnection(product: BenchProduct, tenant: { id: string; groups?: Array<{ id: string; displayName: string }> }, input: Partial<DirectorySyncInput> = {}, taskQueue = product.taskQueue) {
   await product.emulator.control(`/tenants/${tenant.id}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
   const orgId = await createOrgCommand(product.db, `bench-${Date.now()}`, 'Bench');
   const connectionId = await upsertConnection(product.db, { orgId, tenantId: tenant.id, tenantName: 'Fabrikam Global', verifiedDomains: [] });
@@ -24,7 +24,7 @@ export async function syncedConnection(product: BenchProduct, tenant: { id: stri
     .execute();
   const handle = await product.client.workflow.start(directorySyncWorkflow, {
     workflowId: `bench-sync-${randomUUID()}`,
-    taskQueue: product.taskQueue,
+    taskQueue,
     args: [{ orgId, connectionId, tenantId: tenant.id, intervalMs: 3_600_000, ...input }],
   });
   const finished = async () => product.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).where('finished_at', 'is not', null).orderBy('started_at').execute();

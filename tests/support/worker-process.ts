@@ -8,7 +8,8 @@ import { trustCertificateAuthority } from '../../lib/trust.js';
 import { createWorker } from '../../worker/worker.js';
 import { createEventsListener } from '../../lib/events-listener.js';
 
-// The product's worker in a process of its own, so a test can kill it with SIGKILL mid-work.
+// The product's worker in a process of its own, so a test can kill it with SIGKILL mid-work, or
+// a benchmark can read its memory alone.
 const env = (name: string) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is required`);
@@ -19,8 +20,10 @@ trustCertificateAuthority(readFileSync(env('EMULATOR_CA_FILE'), 'utf8'));
 const db = createDb(env('DATABASE_URL'));
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
 const client = new Client({ connection: await Connection.connect({ address: env('TEMPORAL_ADDRESS') }) });
+const slots = process.env.MAX_CONCURRENT_ACTIVITIES; // the benchmarks give the production default
 const worker = await createWorker({
   failOnNondeterminism: true,
+  ...(slots === undefined ? {} : { maxConcurrentActivities: Number(slots) }),
   connection,
   namespace: 'default',
   taskQueue: env('TASK_QUEUE'),
