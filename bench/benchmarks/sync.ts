@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig, workerTuning } from '../../lib/config.js';
-import { projectRoot } from '../../lib/paths.js';
 import { READS_PER_BATCH } from '../../activities/sync/read-full.js';
 import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
 import { generateTenant, HUGE_TENANT, LARGE_TENANT } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import { BATCHES_IN_FLIGHT } from '../../workflows/sync/activities.js';
 import type { Benchmark } from '../figures.js';
+import { startWorkerProcess } from '../../tests/support/start-worker-process.js';
 import { startBenchProduct } from '../support/product.js';
 import { graphCost, round, syncedConnection } from '../support/synced-connection.js';
 
@@ -34,35 +33,27 @@ export const syncBenchmark: Benchmark = {
     const generated = generateTenant(HUGE_TENANT);
     const huge = { id: generated.id, groups: generated.groups!.map((group) => ({ id: group.id, displayName: group.displayName })) };
     const hugeProduct = await startBenchProduct(['--generate', 'huge']);
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'tests/support/worker-process.ts'], {
-      cwd: projectRoot,
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: hugeProduct.databaseUrl,
-        TEMPORAL_ADDRESS: hugeProduct.temporalAddress,
-        TASK_QUEUE: 'bench-huge',
-        EMULATOR_URL: hugeProduct.emulator.httpsUrl,
-        EMULATOR_CA_FILE: hugeProduct.emulator.caFile,
-        MAX_CONCURRENT_ACTIVITIES: String(workerTuning(loadConfig({})).maxConcurrentActivities),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const worker = startWorkerProcess({
+      databaseUrl: hugeProduct.databaseUrl,
+      temporalAddress: hugeProduct.temporalAddress,
+      taskQueue: 'bench-huge',
+      emulatorUrl: hugeProduct.emulator.httpsUrl,
+      emulatorCaFile: hugeProduct.emulator.caFile,
+      maxConcurrentActivities: workerTuning(loadConfig({})).maxConcurrentActivities,
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve());
-        worker.once('exit', (code) => reject(new Error(`the worker exited with ${code}`)));
-      });
+      await worker.ready;
       await hugeProduct.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
       const connection = await syncedConnection(hugeProduct, huge, {}, 'bench-huge');
       const first = await connection.cycle();
       await connection.handle.terminate();
       hugeSeconds = first.seconds;
-      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${worker.child.pid}/status`, 'utf8'))?.[1]) * 1024;
       report({ figure: '300,000 users in 3,000 groups: full first sync', value: round(first.seconds), unit: 's', goal: null });
       report({ figure: '300,000 users: users added', value: first.run.users_added, unit: 'users', goal: null });
       report({ figure: '300,000 users: peak memory of the worker process (VmHWM)', value: Math.round(peak / 1024 / 1024), unit: 'MiB', goal: '<= 1024' });
     } finally {
-      worker.kill('SIGKILL');
+      worker.child.kill('SIGKILL');
       await hugeProduct.stop();
     }
 
