@@ -22,6 +22,9 @@ export interface Cursor {
   nested: string[];
 }
 
+/** Requests one group's read has in flight at most: the group itself and its first page of members. */
+export const REQUESTS_PER_READ = 2;
+
 export const newCursor = (): Cursor => ({ pages: 0, members: 0, requests: 0, nested: [] });
 
 /** Records a group's outcome in the run and hands it back. */
@@ -37,6 +40,13 @@ export async function recordOutcome(run: RunContext, outcome: GroupOutcome, grap
  * reached.
  */
 export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void, { synced }: { synced: boolean }): Promise<GroupOutcome> {
+  // The first page of members is asked for beside the group itself, in the same round trip of
+  // waiting; it is dropped if the group turns out missing (a resumed read starts at its cursor).
+  const firstPage = cursor.pages === 0 ? run.graph((client) => directMembersPage(client, groupId, undefined)) : undefined;
+  if (firstPage !== undefined) {
+    cursor.requests += 1;
+    firstPage.catch(() => undefined); // awaited below, unless the group's own read ends the read
+  }
   let group;
   try {
     cursor.requests += 1;
@@ -52,9 +62,12 @@ export async function readGroup(run: RunContext, groupId: string, cursor: Cursor
     throw error;
   }
   if (cursor.pages === 0) await clearStagedGroup(run.db, run.runId, groupId);
-  do {
+  const nextPage = () => {
     cursor.requests += 1;
-    const page = await run.graph((client) => directMembersPage(client, groupId, cursor.nextLink));
+    return run.graph((client) => directMembersPage(client, groupId, cursor.nextLink));
+  };
+  do {
+    const page = cursor.pages === 0 && firstPage !== undefined ? await firstPage : await nextPage();
     await run.stageReadUsers(page.members.flatMap((member) => (member.type === 'user' ? [member.user] : [])));
     await stageEdges(run.db, run.runId, groupId, page.members.map((member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })), { latest: false });
     cursor.nested.push(...page.members.flatMap((member) => (member.type === 'group' ? [member.id] : [])));
