@@ -1,19 +1,19 @@
 import type { generateTenant } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import type { Benchmark } from '../figures.js';
-import { graphCost, round, syncedConnection, withLargeTenant } from '../support/synced-connection.js';
+import { benchTenant, graphCost, round, syncedConnection, withLargeTenant } from '../support/synced-connection.js';
 
 const CYCLES_PER_DAY = (24 * 60) / 5; // the default interval
 const L_TENANT_UNITS_PER_SECOND = BUDGET_PER_10S.L / 10; // Graph's budget for a tenant over 500 users
 
 /**
- * Delta cycles on the 100,000-user / 1,000-group tenant against the full read they replace: a
+ * Delta cycles on the benchmarks' tenant (`benchTenant`: 100,000 users, or 300,000) against the full read they replace: a
  * cycle with no change, a cycle after 1 % churn, their Temporal actions, and a full read under
  * Graph's real resource-unit budget.
  */
 export const deltaBenchmark: Benchmark = {
   name: 'delta',
-  description: 'delta cycles (no change, 1 % churn) against a full sync, Temporal actions, and a full sync under the resource-unit budget',
+  description: `delta cycles on the ${benchTenant().label} tenant (no change, 1 % churn) against a full sync, Temporal actions, and a full sync under the resource-unit budget`,
   run: async (report) => {
     await withLargeTenant(async (product, tenant, connection) => {
       const full = await connection.cycle();

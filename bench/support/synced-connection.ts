@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { DEMO_APP_ID } from '../../emulator/demo.js';
-import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
+import { generateTenant, HUGE_TENANT, LARGE_TENANT } from '../../emulator/generate.js';
 import type { LoggedRequest } from '../../emulator/request-log.js';
 import { syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
@@ -96,12 +96,25 @@ export function temporalActions(history: Awaited<ReturnType<WorkflowHandle['fetc
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /**
- * The product with the 100,000-user / 1,000-group tenant in its emulator (no latency, no
- * throttling) and a connection syncing every group, for `work`; stopped after it.
+ * The tenant the picker, preview, delta and api benchmarks run on: the 100,000-user / 1,000-group
+ * one, or with `BENCH_TENANT=huge` the 300,000-user / 3,000-group one (the same shape, three times
+ * over), to check that their goals hold on a tenant that large.
+ */
+export function benchTenant(): { options: typeof LARGE_TENANT; generate: 'large' | 'huge'; label: string } {
+  const huge = process.env.BENCH_TENANT === 'huge';
+  if (!huge && process.env.BENCH_TENANT !== undefined && process.env.BENCH_TENANT !== 'large') throw new Error(`BENCH_TENANT is large or huge, not ${process.env.BENCH_TENANT}`);
+  const options = huge ? HUGE_TENANT : LARGE_TENANT;
+  return { options, generate: huge ? 'huge' : 'large', label: `${options.users.toLocaleString('en-US')}-user / ${options.groups.toLocaleString('en-US')}-group` };
+}
+
+/**
+ * The product with the benchmarks' tenant in its emulator (no latency, no throttling) and a
+ * connection syncing every group, for `work`; stopped after it.
  */
 export async function withLargeTenant(work: (product: BenchProduct, tenant: ReturnType<typeof generateTenant>, connection: Awaited<ReturnType<typeof syncedConnection>>) => Promise<void>): Promise<void> {
-  const tenant = generateTenant(LARGE_TENANT);
-  const product = await startBenchProduct(['--generate', 'large']);
+  const { options, generate } = benchTenant();
+  const tenant = generateTenant(options);
+  const product = await startBenchProduct(['--generate', generate]);
   try {
     await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
     await work(product, tenant, await syncedConnection(product, tenant));
