@@ -27,35 +27,46 @@ export class TenantPacer {
   private spacingMs = 0;
   private nextStart = 0;
   private heldUntil = 0;
+  /** When the spacing last widened: answers to requests started before it are not news. */
+  private widenedAt = -Infinity;
 
   constructor(private readonly clock: Clock = realClock) {}
 
-  /** Waits for this request's turn. */
-  async turn(): Promise<void> {
+  /** Waits for this request's turn; returns when it started, to hand back with its answer. */
+  async turn(): Promise<number> {
     for (;;) {
       const now = this.clock.now();
       const start = Math.max(now, this.nextStart, this.heldUntil);
       if (start <= now) {
         this.nextStart = now + this.spacingMs;
-        return;
+        return now;
       }
       await this.clock.sleep(start - now);
     }
   }
 
-  /** Learns from an answer: its status and headers. */
-  answered(status: number, headers: Headers): void {
+  /**
+   * Learns from an answer: its status and headers, and when its request started. A request that
+   * started before the spacing last widened was sent at the old pace, so its warning widens the
+   * spacing no further: widening once per round trip, however many requests are in flight (each
+   * of 48 answers widening it would take the spacing to its maximum at once, and spend a binding
+   * budget at half its rate).
+   */
+  answered(status: number, headers: Headers, startedAt = this.clock.now()): void {
+    const fresh = startedAt >= this.widenedAt;
     // A 429 for the tenant's budget says so (`x-ms-throttle-scope: Tenant_Application/…` or
     // `Tenant/…`); any other 429 is the retry handler's business, for that request alone.
     if (status === 429 && /^Tenant/i.test(headers.get('x-ms-throttle-scope') ?? '')) {
       const retryAfter = Number(headers.get('Retry-After'));
       this.heldUntil = Math.max(this.heldUntil, this.clock.now() + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000));
-      this.widen(2);
+      if (fresh) this.widen(2);
       return;
     }
     const used = Number(headers.get('x-ms-throttle-limit-percentage') ?? NaN);
     if (Number.isFinite(used)) {
-      if (used >= TARGET_USED) this.widen(1.5);
+      if (used >= TARGET_USED) {
+        if (fresh) this.widen(1.5);
+      }
       else this.spacingMs *= 0.8;
     } else {
       this.spacingMs = this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
@@ -64,6 +75,7 @@ export class TenantPacer {
 
   private widen(factor: number): void {
     this.spacingMs = Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * factor));
+    this.widenedAt = this.clock.now();
   }
 
   /** Milliseconds between request starts now (0: unpaced). */
@@ -82,9 +94,9 @@ export class PacingHandler implements Middleware {
   constructor(private readonly pacer: TenantPacer) {}
 
   async execute(context: Context): Promise<void> {
-    await this.pacer.turn();
+    const startedAt = await this.pacer.turn();
     await this.next!.execute(context);
-    if (context.response) this.pacer.answered(context.response.status, context.response.headers);
+    if (context.response) this.pacer.answered(context.response.status, context.response.headers, startedAt);
   }
 
   setNext(next: Middleware): void {

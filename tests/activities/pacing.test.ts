@@ -51,6 +51,24 @@ describe('the tenant pacer', () => {
     expect(pacer.spacing).toBe(0);
   });
 
+  it('widens once for the requests already in flight: their warnings were sent at the old pace', async () => {
+    const clock = fakeClock();
+    const pacer = new TenantPacer(clock);
+    const inFlight = [await pacer.turn(), await pacer.turn(), await pacer.turn()];
+    await clock.sleep(100);
+    for (const startedAt of inFlight) pacer.answered(200, answer('1.0'), startedAt);
+    expect(pacer.spacing).toBe(20); // once, not 20 × 1.5 × 1.5
+    // A 429 for the budget from an old request still holds the tenant, without widening again.
+    pacer.answered(429, answer(undefined, '2', 'Tenant_Application/ReadWrite/app/tenant'), inFlight[0]);
+    expect(pacer.spacing).toBe(20);
+    const held = clock.now();
+    const next = await pacer.turn();
+    expect(next).toBe(held + 2_000);
+    // A request sent after the widening is news again.
+    pacer.answered(200, answer('1.0'), next);
+    expect(pacer.spacing).toBe(30);
+  });
+
   it('holds every request to the tenant until the Retry-After of a 429 for its budget has passed; other 429s are left to the retry', async () => {
     const clock = fakeClock();
     const pacer = new TenantPacer(clock);
