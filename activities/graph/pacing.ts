@@ -64,10 +64,8 @@ export class TenantPacer {
     }
     const used = Number(headers.get('x-ms-throttle-limit-percentage') ?? NaN);
     if (Number.isFinite(used)) {
-      if (used >= TARGET_USED) {
-        if (fresh) this.widen(1.5);
-      }
-      else this.spacingMs *= 0.8;
+      if (used < TARGET_USED) this.spacingMs *= 0.8;
+      else if (fresh) this.widen(1.5);
     } else {
       this.spacingMs = this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
     }
