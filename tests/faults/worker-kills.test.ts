@@ -55,7 +55,9 @@ describe('the worker killed with SIGKILL at random moments of a sync, restarted 
     const connectionId = await upsertConnection(database.db, { orgId, tenantId: TENANT.id, tenantName: 'Crashy Ltd', verifiedDomains: [] });
     const groupIds = TENANT.groups!.map((group) => group.id);
     await database.db.insertInto('synced_groups').values(TENANT.groups!.map((group) => ({ connection_id: connectionId, group_id: group.id, display_name: group.displayName }))).execute();
-    emulator.faults.latencyMs = 150; // slow enough to kill the worker between pages
+    // Slow enough to kill the worker between pages: a group's first page now comes with the group
+    // itself, so at 150 ms a cycle could end before a kill's random moment.
+    emulator.faults.latencyMs = 300;
 
     const handle = await temporal.client.workflow.start(directorySyncWorkflow, {
       workflowId: uniqueName('crash'),
