@@ -8,7 +8,7 @@ import { DEMO_APP_ID } from '../../emulator/demo.js';
 import { freePort } from '../../tests/support/ports.js';
 import { waitFor } from '../../tests/support/wait.js';
 import type { Benchmark } from '../figures.js';
-import { benchTenant, round, withLargeTenant } from '../support/synced-connection.js';
+import { benchTenant, round, withBenchTenant } from '../support/synced-connection.js';
 
 const CLIENTS = 50;
 /**
@@ -31,7 +31,7 @@ export const apiBenchmark: Benchmark = {
   name: 'api',
   description: `directory API pages with 50 concurrent clients on the ${benchTenant().label} tenant`,
   run: async (report) => {
-    await withLargeTenant(async (product, _tenant, connection) => {
+    await withBenchTenant(async (product, _tenant, connection) => {
       await connection.cycle();
       await connection.handle.terminate();
       // The steady state the API serves in: a first load's 400,000 new rows vacuumed and analysed,

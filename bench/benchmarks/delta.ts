@@ -1,7 +1,7 @@
 import type { generateTenant } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import type { Benchmark } from '../figures.js';
-import { benchTenant, graphCost, round, syncedConnection, withLargeTenant } from '../support/synced-connection.js';
+import { benchTenant, graphCost, round, syncedConnection, withBenchTenant } from '../support/synced-connection.js';
 
 const CYCLES_PER_DAY = (24 * 60) / 5; // the default interval
 const L_TENANT_UNITS_PER_SECOND = BUDGET_PER_10S.L / 10; // Graph's budget for a tenant over 500 users
@@ -15,7 +15,7 @@ export const deltaBenchmark: Benchmark = {
   name: 'delta',
   description: `delta cycles on the ${benchTenant().label} tenant (no change, 1 % churn) against a full sync, Temporal actions, and a full sync under the resource-unit budget`,
   run: async (report) => {
-    await withLargeTenant(async (product, tenant, connection) => {
+    await withBenchTenant(async (product, tenant, connection) => {
       const full = await connection.cycle();
       const fullCost = graphCost(full.requests, full.items);
       report({ figure: 'full sync: time', value: round(full.seconds), unit: 's', goal: null });

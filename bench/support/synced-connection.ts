@@ -111,7 +111,7 @@ export function benchTenant(): { options: typeof LARGE_TENANT; generate: 'large'
  * The product with the benchmarks' tenant in its emulator (no latency, no throttling) and a
  * connection syncing every group, for `work`; stopped after it.
  */
-export async function withLargeTenant(work: (product: BenchProduct, tenant: ReturnType<typeof generateTenant>, connection: Awaited<ReturnType<typeof syncedConnection>>) => Promise<void>): Promise<void> {
+export async function withBenchTenant(work: (product: BenchProduct, tenant: ReturnType<typeof generateTenant>, connection: Awaited<ReturnType<typeof syncedConnection>>) => Promise<void>): Promise<void> {
   const { options, generate } = benchTenant();
   const tenant = generateTenant(options);
   const product = await startBenchProduct(['--generate', generate]);
