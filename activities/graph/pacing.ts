@@ -5,6 +5,13 @@ const TARGET_USED = 0.9;
 const MIN_SPACING_MS = 20;
 const MAX_SPACING_MS = 10_000;
 
+/**
+ * Requests one process has in flight to a tenant at most. Graph sets no concurrency limit for
+ * directory reads, only the budget the pacer keeps to; this bounds how hard one worker presses a
+ * tenant. Reads that are writing a page to PostgreSQL hold no turn, so the turns stay busy.
+ */
+export const MAX_REQUESTS_IN_FLIGHT = 48;
+
 export interface Clock {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -21,7 +28,7 @@ const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((re
  * apart (×1.5 each time); below it, closer (×0.8); once the header is gone, spacing halves
  * towards none, so a tenant far from its budget is never slowed. A 429 for the tenant's budget
  * holds every request to the tenant until its Retry-After has passed, not only the one refused,
- * and doubles the spacing.
+ * and doubles the spacing. At most `maxInFlight` requests are in flight at once.
  */
 export class TenantPacer {
   private spacingMs = 0;
@@ -29,11 +36,23 @@ export class TenantPacer {
   private heldUntil = 0;
   /** When the spacing last widened: answers to requests started before it are not news. */
   private widenedAt = -Infinity;
+  private inFlight = 0;
+  /** Requests waiting for one in flight to finish, first come first served. */
+  private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly clock: Clock = realClock) {}
+  constructor(
+    private readonly clock: Clock = realClock,
+    private readonly maxInFlight = MAX_REQUESTS_IN_FLIGHT,
+  ) {}
 
-  /** Waits for this request's turn; returns when it started, to hand back with its answer. */
+  /**
+   * Waits for this request's turn: a place among the requests in flight, then its start time.
+   * Returns when it started, to hand back with its answer; `finished` gives the place back.
+   */
   async turn(): Promise<number> {
+    // A finishing request hands its place straight to the first one waiting.
+    if (this.inFlight < this.maxInFlight) this.inFlight += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
     for (;;) {
       const now = this.clock.now();
       const start = Math.max(now, this.nextStart, this.heldUntil);
@@ -71,6 +90,13 @@ export class TenantPacer {
     }
   }
 
+  /** The request that took a turn is over (answered or failed). */
+  finished(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+  }
+
   private widen(factor: number): void {
     this.spacingMs = Math.min(MAX_SPACING_MS, Math.max(MIN_SPACING_MS, this.spacingMs * factor));
     this.widenedAt = this.clock.now();
@@ -80,11 +106,17 @@ export class TenantPacer {
   get spacing(): number {
     return this.spacingMs;
   }
+
+  /** Requests in flight now, and requests waiting for a place. */
+  get load(): { inFlight: number; waiting: number } {
+    return { inFlight: this.inFlight, waiting: this.waiting.length };
+  }
 }
 
 /**
  * The Graph client middleware that asks the tenant's pacer for a turn before each request
- * (retries included: it sits after the retry handler) and tells it every answer.
+ * (retries included: it sits after the retry handler, so a request waiting out a Retry-After
+ * holds no place), gives the turn back however the request ends, and tells it every answer.
  */
 export class PacingHandler implements Middleware {
   private next?: Middleware;
@@ -93,7 +125,11 @@ export class PacingHandler implements Middleware {
 
   async execute(context: Context): Promise<void> {
     const startedAt = await this.pacer.turn();
-    await this.next!.execute(context);
+    try {
+      await this.next!.execute(context);
+    } finally {
+      this.pacer.finished();
+    }
     if (context.response) this.pacer.answered(context.response.status, context.response.headers, startedAt);
   }
 

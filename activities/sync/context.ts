@@ -1,6 +1,6 @@
 import { ApplicationFailure, metricMeter } from '@temporalio/activity';
 import type { Db } from '../../db/client.js';
-import { stageUsers, type StagedUser } from '../../db/repositories/sync/staging.js';
+import { stagePage, type StagedEdge, type StagedUser } from '../../db/repositories/sync/staging.js';
 import { tenantGraph, type EntraClients, type TenantGraph } from '../graph/clients.js';
 import { classifyEntraError } from '../graph/errors.js';
 import { patientGraph } from '../graph/patience.js';
@@ -24,8 +24,8 @@ export interface RunContext {
   runId: string;
   graphOrigin: string;
   mayReadHidden: () => Promise<boolean>;
-  /** Stages a full read's users, skipping those this process has staged for the run already. */
-  stageReadUsers: (users: GraphUser[]) => Promise<void>;
+  /** Stages a page of a full read: its edges, and its users this process has not staged for the run yet. */
+  stageReadPage: (groupId: string, users: GraphUser[], edges: StagedEdge[]) => Promise<void>;
 }
 
 /** The guest, shared-mailbox and email-domain rules, applied once, here. */
@@ -64,10 +64,10 @@ export function createRunContexts({ db, entra }: SyncDeps) {
     runId,
     graphOrigin: entra.settings.graphOrigin,
     mayReadHidden: () => mayReadHiddenMembers(entra, tenantId).catch((error: unknown) => Promise.reject(classifyEntraError(error))),
-    stageReadUsers: async (users) => {
+    stageReadPage: async (groupId, users, edges) => {
       const staged = stagedIn(runId);
       const fresh = users.filter((user) => !staged.has(user.id));
-      await stageUsers(db, runId, fresh.map(toStagedUser), { latest: false });
+      await stagePage(db, runId, groupId, fresh.map(toStagedUser), edges);
       for (const user of fresh) staged.add(user.id);
     },
   });

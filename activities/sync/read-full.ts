@@ -1,21 +1,23 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { markSyncRunning, openRun, runDeltaLinks, setRunDeltaLinks, syncedGroupIds } from '../../db/repositories/sync/runs.js';
 import { recordFailedGroups, stagedNestedGroups } from '../../db/repositories/sync/staging.js';
 import { FailureType } from '../../workflows/failures.js';
 import type { GroupOutcome } from '../../workflows/sync/messages.js';
 import { latestDeltaLinks } from '../graph/delta.js';
-import { keepHeartbeating } from '../heartbeat.js';
+import { heartbeatAtMostEverySecond, keepHeartbeating } from '../heartbeat.js';
 import { countThrottled, type createRunContexts, type SyncDeps } from './context.js';
 import { newCursor, readGroup, recordOutcome, type Cursor } from './read-group.js';
 
 /**
- * Groups one batch activity reads at the same time; with the workflow's four batches, 24 requests
- * in flight. Graph sets no concurrency limit for directory reads, only the resource-unit budget:
- * a full read costs about 3 RU per group (a group and its first page of members), so 24 readers
- * at 100 ms a request spend some 360 RU/s, under the 800 RU/s a large tenant refills (and the
- * 8,000 RU bucket holds a 1,000-group read whole). The pacer slows them if it does bind.
+ * Groups one batch activity reads at the same time; with the workflow's four batches, 48 reads.
+ * Each asks for a group and its first page of members at once, but the tenant's pacer lets at most
+ * 48 requests be in flight (`MAX_REQUESTS_IN_FLIGHT`): the reads beyond that are the ones writing
+ * a page to PostgreSQL meanwhile, so waiting on Graph and writing overlap (with six reads a batch,
+ * each read waited for its writes before its next request, and half the turns stood idle). Graph
+ * sets no concurrency limit for directory reads, only the resource-unit budget: a full read costs
+ * about 3 RU per group, and the pacer slows the reads when the budget binds.
  */
-export const READS_PER_BATCH = 6;
+export const READS_PER_BATCH = 12;
 
 interface BatchProgress {
   done: Record<string, GroupOutcome>;
@@ -56,11 +58,12 @@ export function createFullReadActivities({ db }: SyncDeps, runContext: ReturnTyp
       const queue = groupIds.filter((groupId) => !progress.done[groupId]);
       const synced = new Set(await syncedGroupIds(db, connectionId));
       let retryable: Error | undefined;
+      const beat = heartbeatAtMostEverySecond(() => progress);
       const readNext = async () => {
         for (let groupId = queue.shift(); groupId !== undefined; groupId = queue.shift()) {
           const cursor = (progress.cursors[groupId] ??= newCursor());
           try {
-            progress.done[groupId] = await readGroup(run, groupId, cursor, () => heartbeat(progress), { synced: synced.has(groupId) });
+            progress.done[groupId] = await readGroup(run, groupId, cursor, beat, { synced: synced.has(groupId) });
           } catch (error) {
             countThrottled(error);
             if (!(error instanceof ApplicationFailure && error.nonRetryable)) {
@@ -71,7 +74,7 @@ export function createFullReadActivities({ db }: SyncDeps, runContext: ReturnTyp
             progress.done[groupId] = await recordOutcome(run, { groupId, status: 'failed', error: error.message, failureType }, cursor.requests);
           }
           delete progress.cursors[groupId];
-          heartbeat(progress);
+          beat();
         }
       };
       await keepHeartbeating(() => progress, () => Promise.all(Array.from({ length: Math.min(READS_PER_BATCH, queue.length) }, readNext)));

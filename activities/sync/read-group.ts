@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { clearStagedGroup, recordGroupOutcome, stageEdges } from '../../db/repositories/sync/staging.js';
+import { clearStagedGroup, recordGroupOutcome } from '../../db/repositories/sync/staging.js';
 import { describeFailure, FailureType } from '../../workflows/failures.js';
 import type { GroupOutcome } from '../../workflows/sync/messages.js';
 import { groupSchema, groupType, GROUP_SELECT } from '../graph/groups.js';
@@ -68,8 +68,11 @@ export async function readGroup(run: RunContext, groupId: string, cursor: Cursor
   };
   do {
     const page = cursor.pages === 0 && firstPage !== undefined ? await firstPage : await nextPage();
-    await run.stageReadUsers(page.members.flatMap((member) => (member.type === 'user' ? [member.user] : [])));
-    await stageEdges(run.db, run.runId, groupId, page.members.map((member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })), { latest: false });
+    await run.stageReadPage(
+      groupId,
+      page.members.flatMap((member) => (member.type === 'user' ? [member.user] : [])),
+      page.members.map((member) => ({ id: member.type === 'user' ? member.user.id : member.id, type: member.type, removed: false })),
+    );
     cursor.nested.push(...page.members.flatMap((member) => (member.type === 'group' ? [member.id] : [])));
     cursor.pages += 1;
     cursor.members += page.members.length;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig, workerTuning } from '../../lib/config.js';
+import { MAX_REQUESTS_IN_FLIGHT } from '../../activities/graph/pacing.js';
 import { READS_PER_BATCH } from '../../activities/sync/read-full.js';
 import { REQUESTS_PER_READ } from '../../activities/sync/read-group.js';
 import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
@@ -98,7 +99,7 @@ export const syncBenchmark: Benchmark = {
       await paced.handle.terminate();
       await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, latencyPerBatchItemMs: 0, latencyJitterMs: 0, throttling: false });
       const cost = graphCost(real.requests, real.items);
-      const inFlight = BATCHES_IN_FLIGHT * READS_PER_BATCH * REQUESTS_PER_READ;
+      const inFlight = Math.min(BATCHES_IN_FLIGHT * READS_PER_BATCH * REQUESTS_PER_READ, MAX_REQUESTS_IN_FLIGHT);
       // The floor: the round trips that were needed (a 429 was not), each at its mean latency, so
       // many at a time; or the resource units the bucket could not cover, at the rate it refills.
       const itemsOf = (seq: number) => real.items.filter((item) => item.batchOf === seq).length;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntraClients } from '../../activities/graph/clients.js';
-import { TenantPacer, type Clock } from '../../activities/graph/pacing.js';
+import type { Context } from '@microsoft/microsoft-graph-client';
+import { PacingHandler, TenantPacer, type Clock } from '../../activities/graph/pacing.js';
 import { DEMO_APP_ID, DEMO_TENANT_ID, HOOK_APP_ROLES, demoTenant } from '../../emulator/demo.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import { entraFor } from '../support/app.js';
@@ -30,6 +31,7 @@ describe('the tenant pacer', () => {
     const pacer = new TenantPacer(clock);
     for (let request = 0; request < 50; request++) {
       await pacer.turn();
+      pacer.finished();
       pacer.answered(200, answer());
     }
     expect(clock.slept).toEqual([]);
@@ -80,6 +82,44 @@ describe('the tenant pacer', () => {
     expect(clock.now()).toBe(3_000);
     await pacer.turn();
     expect(clock.now()).toBe(3_020); // and the next one waits its spacing
+  });
+});
+
+describe('the tenant pacer’s places in flight', () => {
+  it('lets at most so many requests go at once; a finishing one hands its place to the first waiting', async () => {
+    const pacer = new TenantPacer(fakeClock(), 2);
+    const started: string[] = [];
+    const take = (name: string) => pacer.turn().then(() => started.push(name));
+    await Promise.all([take('a'), take('b')]);
+    const waiting = [take('c'), take('d')];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b']);
+    expect(pacer.load).toEqual({ inFlight: 2, waiting: 2 });
+    // A newcomer arriving as a place frees does not jump the queue, nor make a third in flight.
+    pacer.finished();
+    const late = take('e');
+    await waiting[0];
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(pacer.load).toEqual({ inFlight: 2, waiting: 2 });
+    pacer.finished();
+    pacer.finished();
+    await Promise.all([waiting[1], late]);
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    pacer.finished();
+    pacer.finished();
+    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it('gets its place back from a request that failed on the way', async () => {
+    const pacer = new TenantPacer(fakeClock(), 1);
+    const handler = new PacingHandler(pacer);
+    handler.setNext({ execute: () => Promise.reject(new Error('connection reset')), setNext: () => undefined });
+    const context: Context = { request: 'https://graph.example/v1.0/organization' };
+    const request = () => handler.execute(context);
+    await expect(request()).rejects.toThrow('connection reset');
+    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
+    await expect(request()).rejects.toThrow('connection reset');
+    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
   });
 });
 

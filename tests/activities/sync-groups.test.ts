@@ -76,12 +76,18 @@ describe('reading a batch of groups', () => {
   it('a user met in several groups is written once per process, and every group keeps its edges', async () => {
     const runId = randomUUID();
     await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
-    // The users each staging statement writes: the ids it sends.
+    // The users each staging statement writes: the ids it sends (a page's users insert may sit
+    // inside the statement that stages its edges).
     const written: string[] = [];
+    type Raw = { kind: string; sqlFragments?: readonly string[]; parameters?: readonly unknown[] };
+    const usersInserts = (node: Raw): Raw[] =>
+      node.kind !== 'RawNode' ? [] : node.sqlFragments?.[0]?.includes('insert into sync_staged_users') ? [node] : (node.parameters ?? []).flatMap((parameter) => usersInserts(parameter as Raw));
     const counting = database.db.withPlugin({
       transformQuery: ({ node }) => {
-        const values = node.kind === 'RawNode' && node.sqlFragments[0]?.includes('insert into sync_staged_users') ? node.parameters.map((parameter) => (parameter as { value?: unknown }).value) : [];
-        written.push(...((values.find(Array.isArray) as string[] | undefined) ?? [])); // the first array: the users' ids
+        for (const insert of usersInserts(node)) {
+          const values = (insert.parameters ?? []).map((parameter) => (parameter as { value?: unknown }).value);
+          written.push(...((values.find(Array.isArray) as string[] | undefined) ?? [])); // the first array: the users' ids
+        }
         return node;
       },
       transformResult: ({ result }) => Promise.resolve(result),

@@ -7,7 +7,7 @@ export type Activities = ReturnType<typeof createSyncActivities>;
 
 export const DEFAULT_INTERVAL_MS = 5 * 60 * 1000;
 export const DEFAULT_FULL_RECONCILE_MS = 24 * 60 * 60 * 1000;
-// Groups are read twenty to an activity, four activities at a time (each reads six at once):
+// Groups are read twenty to an activity, four activities at a time (each reads twelve at once):
 // a 1,000-group cycle is 50 activities, not 1,000, and its history stays a few hundred events.
 export const GROUPS_PER_BATCH = 20;
 export const BATCHES_IN_FLIGHT = 4;

@@ -42,29 +42,50 @@ const byId = <T extends { id: string }>(rows: T[]) => [...new Map(rows.map((row)
  * statement of a few parameters instead of nine per user. In id order, so reads staging the same
  * users at the same time lock them in one order (no deadlock).
  */
-export async function stageUsers(db: Db, runId: string, users: StagedUser[], { deleted = false, latest = true } = {}): Promise<void> {
+export async function stageUsers(db: Db, runId: string, users: StagedUser[], options: { deleted?: boolean; latest?: boolean } = {}): Promise<void> {
+  const insert = usersInsert(runId, users, options);
+  if (insert) await insert.execute(db);
+}
+
+export async function stageEdges(db: Db, runId: string, groupId: string, edges: StagedEdge[], { latest = true } = {}): Promise<void> {
+  const insert = edgesInsert(runId, groupId, edges, latest);
+  if (insert) await insert.execute(db);
+}
+
+/**
+ * A page of a full read: its users not staged yet and its edges, in one statement (a round trip
+ * and a statement fewer for each of a large tenant's 2,000 pages). The two inserts touch
+ * different tables, so their order inside the statement does not matter.
+ */
+export async function stagePage(db: Db, runId: string, groupId: string, users: StagedUser[], edges: StagedEdge[]): Promise<void> {
+  const [staged, edgeRows] = [usersInsert(runId, users, { latest: false }), edgesInsert(runId, groupId, edges, false)];
+  if (staged && edgeRows) await sql`with staged_users as (${staged}) ${edgeRows}`.execute(db);
+  else await (staged ?? edgeRows)?.execute(db);
+}
+
+function usersInsert(runId: string, users: StagedUser[], { deleted = false, latest = true }: { deleted?: boolean; latest?: boolean }) {
   const rows = byId(users);
-  if (rows.length === 0) return;
+  if (rows.length === 0) return undefined;
   const column = <T>(value: (user: StagedUser) => T) => rows.map(value);
   const onConflict = latest
     ? sql`do update set display_name = excluded.display_name, mail = excluded.mail, user_principal_name = excluded.user_principal_name, user_type = excluded.user_type,
             account_enabled = excluded.account_enabled, is_guest = excluded.is_guest, is_shared_mailbox = excluded.is_shared_mailbox, email_domain = excluded.email_domain, deleted = excluded.deleted`
     : sql`do nothing`;
-  await sql`insert into sync_staged_users (run_id, user_id, display_name, mail, user_principal_name, user_type, account_enabled, is_guest, is_shared_mailbox, email_domain, deleted)
+  return sql`insert into sync_staged_users (run_id, user_id, display_name, mail, user_principal_name, user_type, account_enabled, is_guest, is_shared_mailbox, email_domain, deleted)
     select ${runId}::uuid, u.*, ${deleted}::boolean from unnest(
       ${column((user) => user.id)}::uuid[], ${column((user) => user.displayName)}::text[], ${column((user) => user.mail)}::text[],
       ${column((user) => user.userPrincipalName)}::text[], ${column((user) => user.userType)}::text[], ${column((user) => user.accountEnabled)}::boolean[],
       ${column((user) => user.isGuest)}::boolean[], ${column((user) => user.isSharedMailbox)}::boolean[], ${column((user) => user.emailDomain)}::text[]) as u
-    on conflict (run_id, user_id) ${onConflict}`.execute(db);
+    on conflict (run_id, user_id) ${onConflict}`;
 }
 
-export async function stageEdges(db: Db, runId: string, groupId: string, edges: StagedEdge[], { latest = true } = {}): Promise<void> {
-  if (edges.length === 0) return;
+function edgesInsert(runId: string, groupId: string, edges: StagedEdge[], latest: boolean) {
+  if (edges.length === 0) return undefined;
   const unique = [...new Map(edges.map((edge) => [edge.id, edge])).values()];
   const onConflict = latest ? sql`do update set removed = excluded.removed, member_type = excluded.member_type` : sql`do nothing`;
-  await sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
+  return sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
     select ${runId}::uuid, ${groupId}::uuid, e.* from unnest(${unique.map((edge) => edge.id)}::uuid[], ${unique.map((edge) => edge.type)}::text[], ${unique.map((edge) => edge.removed)}::boolean[]) as e
-    on conflict (run_id, group_id, member_id) ${onConflict}`.execute(db);
+    on conflict (run_id, group_id, member_id) ${onConflict}`;
 }
 
 /** A read that starts a group over must not keep rows of an earlier, abandoned attempt. */
