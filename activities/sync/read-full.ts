@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { markSyncRunning, openRun, runDeltaLinks, setRunDeltaLinks, syncedGroupIds } from '../../db/repositories/sync/runs.js';
-import { recordFailedGroups, stagedNestedGroups } from '../../db/repositories/sync/staging.js';
+import { groupsWithStagedMembers, recordFailedGroups, stagedNestedGroups } from '../../db/repositories/sync/staging.js';
 import { FailureType } from '../../workflows/failures.js';
 import type { GroupOutcome } from '../../workflows/sync/messages.js';
 import { latestDeltaLinks } from '../graph/delta.js';
@@ -59,11 +59,14 @@ export function createFullReadActivities({ db }: SyncDeps, runContext: ReturnTyp
       const synced = new Set(await syncedGroupIds(db, connectionId));
       let retryable: Error | undefined;
       const beat = heartbeatAtMostEverySecond(() => progress);
+      // A group an abandoned attempt began is started over (its rows cleared); one the run has
+      // staged nothing for needs no clearing: one look for the batch instead of a delete per group.
+      const begun = await groupsWithStagedMembers(db, runId, queue);
       const readNext = async () => {
         for (let groupId = queue.shift(); groupId !== undefined; groupId = queue.shift()) {
           const cursor = (progress.cursors[groupId] ??= newCursor());
           try {
-            progress.done[groupId] = await readGroup(run, groupId, cursor, beat, { synced: synced.has(groupId) });
+            progress.done[groupId] = await readGroup(run, groupId, cursor, beat, { synced: synced.has(groupId), nothingStaged: !begun.has(groupId) });
           } catch (error) {
             countThrottled(error);
             if (!(error instanceof ApplicationFailure && error.nonRetryable)) {

@@ -37,9 +37,9 @@ export async function recordOutcome(run: RunContext, outcome: GroupOutcome, grap
  * Reads one group in full (`synced`: one of the connection's synced groups, not one nested in them): its name and visibility, then its direct members page by page into
  * the run's staging tables (users with their properties, nested groups as edges). Each page is
  * written after its request returns. `cursor` lets a retried activity resume at the page it had
- * reached.
+ * reached. `nothingStaged`: the run has staged nothing for this group yet.
  */
-export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void, { synced }: { synced: boolean }): Promise<GroupOutcome> {
+export async function readGroup(run: RunContext, groupId: string, cursor: Cursor, onPage: (cursor: Cursor) => void, { synced, nothingStaged = false }: { synced: boolean; nothingStaged?: boolean }): Promise<GroupOutcome> {
   // The first page of members is asked for beside the group itself, in the same round trip of
   // waiting; it is dropped if the group turns out missing (a resumed read starts at its cursor).
   const firstPage = cursor.pages === 0 ? run.graph((client) => directMembersPage(client, groupId, undefined)) : undefined;
@@ -61,7 +61,9 @@ export async function readGroup(run: RunContext, groupId: string, cursor: Cursor
     }
     throw error;
   }
-  if (cursor.pages === 0) await clearStagedGroup(run.db, run.runId, groupId);
+  // Starting the group over: rows an abandoned attempt staged for it must go (a member who left
+  // meanwhile would stay). `nothingStaged` when the caller knows there are none.
+  if (cursor.pages === 0 && !nothingStaged) await clearStagedGroup(run.db, run.runId, groupId);
   const nextPage = () => {
     cursor.requests += 1;
     return run.graph((client) => directMembersPage(client, groupId, cursor.nextLink));

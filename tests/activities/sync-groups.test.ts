@@ -113,6 +113,31 @@ describe('reading a batch of groups', () => {
     expect(stagedAfter.every((row) => row.display_name !== null)).toBe(true);
   });
 
+  it('a batch starts over a group an abandoned attempt began (a retry, a reset workflow): a member who left meanwhile is not kept', async () => {
+    const runId = randomUUID();
+    await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();
+    const tenant = emulator.directory.findTenant(DEMO_TENANT_ID)!;
+    const sales = group('sales');
+    const stagedUsers = async () =>
+      (await database.db.selectFrom('sync_staged_members').select('member_id').where('run_id', '=', runId).where('group_id', '=', sales).where('member_type', '=', 'user').execute()).map((row) => row.member_id).sort();
+    // An attempt read the group, then died before its heartbeat said so.
+    await attempt(runId, [sales]).result;
+    const before = await stagedUsers();
+    const leaver = before[0]!;
+    tenant.removeMembers(sales, [leaver]);
+    try {
+      // Whatever the attempt number says: a workflow reset schedules the read again as attempt 1.
+      for (const number of [2, 1]) {
+        const again = new MockActivityEnvironment({ attempt: number, heartbeatTimeoutMs: 60_000 });
+        await again.run((ids: string[]) => activities.syncGroups(connectionId, runId, DEMO_TENANT_ID, ids), [sales]);
+        expect(await stagedUsers()).toEqual(before.filter((id) => id !== leaver));
+        await database.db.insertInto('sync_staged_members').values({ run_id: runId, group_id: sales, member_id: leaver, member_type: 'user', removed: false }).execute();
+      }
+    } finally {
+      tenant.addMembers(sales, [leaver]);
+    }
+  });
+
   it('a group Graph does not find is reported and the batch goes on: a synced one is missing, a nested one (just listed by its parent) not yet visible', async () => {
     const runId = randomUUID();
     await database.db.insertInto('sync_runs').values({ id: runId, connection_id: connectionId, trigger: 'sync-now', kind: 'full' }).execute();

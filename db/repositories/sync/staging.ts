@@ -88,6 +88,14 @@ function edgesInsert(runId: string, groupId: string, edges: StagedEdge[], latest
     on conflict (run_id, group_id, member_id) ${onConflict}`;
 }
 
+/** Of these groups, those the run has staged members for already (by an earlier, abandoned attempt). */
+export async function groupsWithStagedMembers(db: Db, runId: string, groupIds: string[]): Promise<Set<string>> {
+  if (groupIds.length === 0) return new Set();
+  const rows = await sql<{ group_id: string }>`select g.group_id from unnest(${groupIds}::uuid[]) as g(group_id)
+    where exists (select 1 from sync_staged_members s where s.run_id = ${runId}::uuid and s.group_id = g.group_id)`.execute(db);
+  return new Set(rows.rows.map((row) => row.group_id));
+}
+
 /** A read that starts a group over must not keep rows of an earlier, abandoned attempt. */
 export async function clearStagedGroup(db: Db, runId: string, groupId: string): Promise<void> {
   await db.deleteFrom('sync_staged_members').where('run_id', '=', runId).where('group_id', '=', groupId).execute();
