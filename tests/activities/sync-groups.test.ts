@@ -86,7 +86,8 @@ describe('reading a batch of groups', () => {
       transformQuery: ({ node }) => {
         for (const insert of usersInserts(node)) {
           const values = (insert.parameters ?? []).map((parameter) => (parameter as { value?: unknown }).value);
-          written.push(...((values.find(Array.isArray) as string[] | undefined) ?? [])); // the first array: the users' ids
+          const rows = values.find((value) => typeof value === 'string' && value.startsWith('[')) as string; // the users, as JSON
+          written.push(...(JSON.parse(rows) as Array<{ id: string }>).map((user) => user.id));
         }
         return node;
       },

@@ -38,8 +38,9 @@ const byId = <T extends { id: string }>(rows: T[]) => [...new Map(rows.map((row)
 
 /**
  * `latest`: a delta may list an object twice, and the later entry wins; the copies a full read
- * meets are the same, and the first is kept. Rows go as one array per column (`unnest`): one
- * statement of a few parameters instead of nine per user. In id order, so reads staging the same
+ * meets are the same, and the first is kept. Rows go as one JSON parameter: one statement of a
+ * few parameters instead of nine per user, and serialized natively (as arrays, escaping each
+ * element took the worker a tenth of a full read's CPU). In id order, so reads staging the same
  * users at the same time lock them in one order (no deadlock).
  */
 export async function stageUsers(db: Db, runId: string, users: StagedUser[], options: { deleted?: boolean; latest?: boolean } = {}): Promise<void> {
@@ -66,16 +67,13 @@ export async function stagePage(db: Db, runId: string, groupId: string, users: S
 function usersInsert(runId: string, users: StagedUser[], { deleted = false, latest = true }: { deleted?: boolean; latest?: boolean }) {
   const rows = byId(users);
   if (rows.length === 0) return undefined;
-  const column = <T>(value: (user: StagedUser) => T) => rows.map(value);
   const onConflict = latest
     ? sql`do update set display_name = excluded.display_name, mail = excluded.mail, user_principal_name = excluded.user_principal_name, user_type = excluded.user_type,
             account_enabled = excluded.account_enabled, is_guest = excluded.is_guest, is_shared_mailbox = excluded.is_shared_mailbox, email_domain = excluded.email_domain, deleted = excluded.deleted`
     : sql`do nothing`;
   return sql`insert into sync_staged_users (run_id, user_id, display_name, mail, user_principal_name, user_type, account_enabled, is_guest, is_shared_mailbox, email_domain, deleted)
-    select ${runId}::uuid, u.*, ${deleted}::boolean from unnest(
-      ${column((user) => user.id)}::uuid[], ${column((user) => user.displayName)}::text[], ${column((user) => user.mail)}::text[],
-      ${column((user) => user.userPrincipalName)}::text[], ${column((user) => user.userType)}::text[], ${column((user) => user.accountEnabled)}::boolean[],
-      ${column((user) => user.isGuest)}::boolean[], ${column((user) => user.isSharedMailbox)}::boolean[], ${column((user) => user.emailDomain)}::text[]) as u
+    select ${runId}::uuid, u.id, u."displayName", u.mail, u."userPrincipalName", u."userType", u."accountEnabled", u."isGuest", u."isSharedMailbox", u."emailDomain", ${deleted}::boolean
+    from json_to_recordset(${JSON.stringify(rows)}::json) as u(id uuid, "displayName" text, mail text, "userPrincipalName" text, "userType" text, "accountEnabled" boolean, "isGuest" boolean, "isSharedMailbox" boolean, "emailDomain" text)
     on conflict (run_id, user_id) ${onConflict}`;
 }
 
@@ -84,7 +82,7 @@ function edgesInsert(runId: string, groupId: string, edges: StagedEdge[], latest
   const unique = [...new Map(edges.map((edge) => [edge.id, edge])).values()];
   const onConflict = latest ? sql`do update set removed = excluded.removed, member_type = excluded.member_type` : sql`do nothing`;
   return sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
-    select ${runId}::uuid, ${groupId}::uuid, e.* from unnest(${unique.map((edge) => edge.id)}::uuid[], ${unique.map((edge) => edge.type)}::text[], ${unique.map((edge) => edge.removed)}::boolean[]) as e
+    select ${runId}::uuid, ${groupId}::uuid, e.id, e.type, e.removed from json_to_recordset(${JSON.stringify(unique)}::json) as e(id uuid, type text, removed boolean)
     on conflict (run_id, group_id, member_id) ${onConflict}`;
 }
 
