@@ -10,12 +10,13 @@ import { newCursor, readGroup, recordOutcome, type Cursor } from './read-group.j
 
 /**
  * Groups one batch activity reads at the same time; with the workflow's four batches, 48 reads.
- * Each asks for a group and its first page of members at once, but the tenant's pacer lets at most
- * 48 requests be in flight (`MAX_REQUESTS_IN_FLIGHT`): the reads beyond that are the ones writing
- * a page to PostgreSQL meanwhile, so waiting on Graph and writing overlap (with six reads a batch,
- * each read waited for its writes before its next request, and half the turns stood idle). Graph
- * sets no concurrency limit for directory reads, only the resource-unit budget: a full read costs
- * about 3 RU per group, and the pacer slows the reads when the budget binds.
+ * Each asks for a group and its first page of members at once, but the tenant's pacer lets at
+ * most 48 requests be in flight (`MAX_REQUESTS_IN_FLIGHT`, fewer while the budget binds): the
+ * reads beyond that are the ones writing a page to PostgreSQL meanwhile, so waiting on Graph and
+ * writing overlap (with six reads a batch, each read waited for its writes before its next
+ * request, and half the places stood idle). Graph sets no concurrency limit for directory reads,
+ * only the resource-unit budget: a full read costs about 3 RU per group, and the pacer slows the
+ * reads when the budget binds.
  */
 export const READS_PER_BATCH = 12;
 

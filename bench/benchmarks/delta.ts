@@ -1,7 +1,7 @@
 import type { generateTenant } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import type { Benchmark } from '../figures.js';
-import { benchTenant, graphCost, round, syncedConnection, withBenchTenant } from '../support/synced-connection.js';
+import { benchTenant, graphCost, reportPhases, round, syncedConnection, withBenchTenant } from '../support/synced-connection.js';
 
 const CYCLES_PER_DAY = (24 * 60) / 5; // the default interval
 const L_TENANT_UNITS_PER_SECOND = BUDGET_PER_10S.L / 10; // Graph's budget for a tenant over 500 users
@@ -75,6 +75,7 @@ export const deltaBenchmark: Benchmark = {
       report({ figure: 'full sync on a twentieth of the budget: floor ((resource units − bucket) ÷ 40 RU/s)', value: round(scarceFloor), unit: 's', goal: null });
       report({ figure: 'full sync on a twentieth of the budget: time ÷ floor', value: round(scarceRun.seconds / scarceFloor), unit: 'ratio', goal: '<= 1.3' });
       report({ figure: 'full sync on a twentieth of the budget: 429 answers', value: round((100 * scarceCost.throttled) / scarceCost.requests), unit: '% of requests', goal: '< 1' });
+      reportPhases(report, 'full sync on a twentieth of the budget', scarceRun);
       await scarce.handle.terminate();
     });
   },

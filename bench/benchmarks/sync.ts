@@ -11,7 +11,7 @@ import { BATCHES_IN_FLIGHT } from '../../workflows/sync/activities.js';
 import type { Benchmark } from '../figures.js';
 import { startWorkerProcess } from '../../tests/support/start-worker-process.js';
 import { startBenchProduct } from '../support/product.js';
-import { graphCost, round, syncedConnection } from '../support/synced-connection.js';
+import { graphCost, reportPhases, round, syncedConnection } from '../support/synced-connection.js';
 
 /** Real Graph's pace, as the issue that asked for this run sets it: per request, more per $batch item, and jitter. */
 const REAL_LATENCY = { latencyMs: 100, latencyPerBatchItemMs: 20, latencyJitterMs: 20 };
@@ -120,13 +120,6 @@ export const syncBenchmark: Benchmark = {
     }
   },
 };
-
-/** A run's read (from its start to the commit's, which stamps finished_at) and the rest: the commit. */
-function reportPhases(report: Parameters<Benchmark['run']>[0], label: string, cycle: { seconds: number; run: { started_at: Date; finished_at: Date | null } }): void {
-  const read = (cycle.run.finished_at!.getTime() - cycle.run.started_at.getTime()) / 1000;
-  report({ figure: `${label}: reading (run start to commit start)`, value: round(read), unit: 's', goal: null });
-  report({ figure: `${label}: committing (the rest)`, value: round(cycle.seconds - read), unit: 's', goal: null });
-}
 
 async function servePagesAlone(origin: string, tenantId: string, groupIds: string[]): Promise<number> {
   const tokenResponse = await fetch(`${origin}/${tenantId}/oauth2/v2.0/token`, {

@@ -7,6 +7,7 @@ import { generateTenant, HUGE_TENANT, LARGE_TENANT } from '../../emulator/genera
 import type { LoggedRequest } from '../../emulator/request-log.js';
 import { syncNowSignal, type DirectorySyncInput } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
+import type { Benchmark } from '../figures.js';
 import { startBenchProduct, type BenchProduct } from './product.js';
 
 /**
@@ -121,4 +122,11 @@ export async function withBenchTenant(work: (product: BenchProduct, tenant: Retu
   } finally {
     await product.stop();
   }
+}
+
+/** A run's read (from its start to the commit's, which stamps finished_at) and the rest: the commit. */
+export function reportPhases(report: Parameters<Benchmark['run']>[0], label: string, cycle: { seconds: number; run: { started_at: Date; finished_at: Date | null } }): void {
+  const read = (cycle.run.finished_at!.getTime() - cycle.run.started_at.getTime()) / 1000;
+  report({ figure: `${label}: reading (run start to commit start)`, value: round(read), unit: 's', goal: null });
+  report({ figure: `${label}: committing (the rest)`, value: round(cycle.seconds - read), unit: 's', goal: null });
 }

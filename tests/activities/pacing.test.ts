@@ -94,20 +94,84 @@ describe('the tenant pacer’s places in flight', () => {
     const waiting = [take('c'), take('d')];
     await Promise.resolve();
     expect(started).toEqual(['a', 'b']);
-    expect(pacer.load).toEqual({ inFlight: 2, waiting: 2 });
+    expect(pacer.load).toEqual({ inFlight: 2, places: 2, waiting: 2 });
     // A newcomer arriving as a place frees does not jump the queue, nor make a third in flight.
     pacer.finished();
     const late = take('e');
     await waiting[0];
     expect(started).toEqual(['a', 'b', 'c']);
-    expect(pacer.load).toEqual({ inFlight: 2, waiting: 2 });
+    expect(pacer.load).toEqual({ inFlight: 2, places: 2, waiting: 2 });
     pacer.finished();
     pacer.finished();
     await Promise.all([waiting[1], late]);
     expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
     pacer.finished();
     pacer.finished();
-    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
+    expect(pacer.load).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+
+  it('has fewer places while the budget binds: halved by a warning above 90 % or a 429 for the tenant, once per round trip, one more per answer below it', async () => {
+    const clock = fakeClock();
+    const pacer = new TenantPacer(clock, 8);
+    const sent = await pacer.turn();
+    pacer.finished();
+    await clock.sleep(10);
+    pacer.answered(200, answer('0.95'), sent);
+    expect(pacer.load.places).toBe(4);
+    pacer.answered(200, answer('1.0'), sent); // sent before the halving: not news
+    expect(pacer.load.places).toBe(4);
+    for (const expected of [2, 1, 1]) {
+      const next = await pacer.turn();
+      pacer.finished();
+      await clock.sleep(10);
+      pacer.answered(200, answer('0.95'), next);
+      expect(pacer.load.places).toBe(expected);
+    }
+    pacer.answered(200, answer('0.85'));
+    pacer.answered(200, answer());
+    expect(pacer.load.places).toBe(3);
+    for (let quiet = 0; quiet < 10; quiet++) pacer.answered(200, answer());
+    expect(pacer.load.places).toBe(8);
+    const refused = await pacer.turn();
+    pacer.finished();
+    await clock.sleep(10);
+    pacer.answered(429, answer(undefined, '1', 'Tenant_Application/ReadWrite/app/tenant'), refused);
+    expect(pacer.load.places).toBe(4);
+  });
+
+  it('has at most 16 places while Graph warns at all (over 80 % used), and all 48 again once it stops', () => {
+    const pacer = new TenantPacer(fakeClock());
+    expect(pacer.load.places).toBe(48);
+    pacer.answered(200, answer('0.85'));
+    expect(pacer.load.places).toBe(16);
+    for (let warned = 0; warned < 5; warned++) pacer.answered(200, answer('0.85'));
+    expect(pacer.load.places).toBe(16);
+    for (let quiet = 0; quiet < 40; quiet++) pacer.answered(200, answer());
+    expect(pacer.load.places).toBe(48);
+    // A first warning over 90 % halves the 16, not the 48.
+    pacer.answered(200, answer('0.95'));
+    expect(pacer.load.places).toBe(8);
+  });
+
+  it('lets a waiting request go as soon as the places grow back', async () => {
+    const clock = fakeClock();
+    const pacer = new TenantPacer(clock, 4);
+    // Two requests in flight, and two warnings a round trip apart: one place left.
+    const first = await pacer.turn();
+    await clock.sleep(10);
+    pacer.answered(200, answer('1.0'), first);
+    const second = await pacer.turn();
+    await clock.sleep(10);
+    pacer.answered(200, answer('1.0'), second);
+    expect(pacer.load).toEqual({ inFlight: 2, places: 1, waiting: 0 });
+    let started = false;
+    const waiting = pacer.turn().then(() => (started = true));
+    pacer.finished();
+    await Promise.resolve();
+    expect(started).toBe(false); // one still in flight fills the one place
+    pacer.answered(200, answer('0.5'));
+    await waiting;
+    expect(pacer.load).toEqual({ inFlight: 2, places: 2, waiting: 0 });
   });
 
   it('gets its place back from a request that failed on the way', async () => {
@@ -117,9 +181,9 @@ describe('the tenant pacer’s places in flight', () => {
     const context: Context = { request: 'https://graph.example/v1.0/organization' };
     const request = () => handler.execute(context);
     await expect(request()).rejects.toThrow('connection reset');
-    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
+    expect(pacer.load).toMatchObject({ inFlight: 0, waiting: 0 });
     await expect(request()).rejects.toThrow('connection reset');
-    expect(pacer.load).toEqual({ inFlight: 0, waiting: 0 });
+    expect(pacer.load).toMatchObject({ inFlight: 0, waiting: 0 });
   });
 });
 
