@@ -132,6 +132,7 @@ describe('reading a batch of groups', () => {
         const again = new MockActivityEnvironment({ attempt: number, heartbeatTimeoutMs: 60_000 });
         await again.run((ids: string[]) => activities.syncGroups(connectionId, runId, DEMO_TENANT_ID, ids), [sales]);
         expect(await stagedUsers()).toEqual(before.filter((id) => id !== leaver));
+        // The abandoned attempt's row back, for the next pass to find.
         await database.db.insertInto('sync_staged_members').values({ run_id: runId, group_id: sales, member_id: leaver, member_type: 'user', removed: false }).execute();
       }
     } finally {
