@@ -99,14 +99,15 @@ export class TenantPacer {
       return;
     }
     const used = Number(headers.get('x-ms-throttle-limit-percentage') ?? NaN);
-    if (Number.isFinite(used)) this.window = Math.min(this.window, WARNED_PLACES);
-    if (Number.isFinite(used) && used >= TARGET_USED) {
+    const warned = Number.isFinite(used); // Graph warns from 80 % used
+    const places = warned ? WARNED_PLACES : this.maxInFlight;
+    this.window = Math.min(this.window, places);
+    if (warned && used >= TARGET_USED) {
       if (fresh) this.widen(1.5);
       return;
     }
-    if (Number.isFinite(used)) this.spacingMs *= 0.8;
-    else this.spacingMs = this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
-    this.window = Math.min(Number.isFinite(used) ? WARNED_PLACES : this.maxInFlight, this.window + 1);
+    this.spacingMs = warned ? this.spacingMs * 0.8 : this.spacingMs < MIN_SPACING_MS ? 0 : this.spacingMs / 2;
+    this.window = Math.min(places, this.window + 1);
     this.admit();
   }
 

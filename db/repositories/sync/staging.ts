@@ -59,7 +59,8 @@ export async function stageEdges(db: Db, runId: string, groupId: string, edges: 
  * different tables, so their order inside the statement does not matter.
  */
 export async function stagePage(db: Db, runId: string, groupId: string, users: StagedUser[], edges: StagedEdge[]): Promise<void> {
-  const [staged, edgeRows] = [usersInsert(runId, users, { latest: false }), edgesInsert(runId, groupId, edges, false)];
+  const staged = usersInsert(runId, users, { latest: false });
+  const edgeRows = edgesInsert(runId, groupId, edges, false);
   if (staged && edgeRows) await sql`with staged_users as (${staged}) ${edgeRows}`.execute(db);
   else await (staged ?? edgeRows)?.execute(db);
 }
