@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013_directory_events.js';
 import * as m0014 from './migrations/0014_webhooks.js';
 import * as m0015 from './migrations/0015_bulk_membership_events.js';
 import * as m0016 from './migrations/0016_bulk_load_costs.js';
+import * as m0017 from './migrations/0017_one_org_transactions.js';
 
 // Migrations are listed here rather than read from the folder, so the same code runs from
 // TypeScript sources (npm start, tests) and from the compiled build (npm run migrate).
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0014_webhooks': m0014,
   '0015_bulk_membership_events': m0015,
   '0016_bulk_load_costs': m0016,
+  '0017_one_org_transactions': m0017,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Db } from '../../db/client.js';
+import { writeEventsOfOneOrg } from '../../db/repositories/events.js';
 import { createSyncLauncher } from '../../lib/sync-launcher.js';
 import { FailureType } from '../../workflows/failures.js';
 
@@ -18,6 +19,8 @@ export function createSaveActivities({ db, temporal }: SelectionDeps) {
      */
     async saveSelection(connectionId: string, baseVersion: number, saveId: string, groupIds: string[]): Promise<{ version: number }> {
       return db.transaction().execute(async (trx) => {
+        // A group taken out announces its members' removal: other orgs' feeds need not wait for it.
+        await writeEventsOfOneOrg(trx, connectionId);
         const connection = await trx
           .selectFrom('entra_connections')
           .select(['selection_version', 'last_save_id', 'status'])

@@ -4,7 +4,7 @@ import { refreshDirectoryStats } from '../../db/repositories/directory.js';
 import * as steps from '../../db/repositories/sync/commit/index.js';
 import { advanceDeltaLinks, finishRun, lockRun, openRun, previousRunStatus, recordCycle } from '../../db/repositories/sync/runs.js';
 import { dropStaging } from '../../db/repositories/sync/staging.js';
-import { tagEvents } from '../../db/repositories/events.js';
+import { tagEvents, writeEventsOfOneOrg } from '../../db/repositories/events.js';
 import type { Database } from '../../db/schema.js';
 import type { CommitOptions, CommitResult } from '../../workflows/sync/messages.js';
 import { syncStatusAfter } from '../../workflows/sync/status.js';
@@ -28,6 +28,8 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
   let finished: { kind: 'full' | 'delta'; startedAt: Date; now: Date } | undefined;
   const result = await db.transaction().execute(async (trx) => {
     await tagEvents(trx, runId);
+    // Other orgs' feeds need not wait for this transaction (a first sync's commit is long).
+    await writeEventsOfOneOrg(trx, connectionId);
     // A delta read that failed early may not have opened its run.
     if (options.readFailed) await openRun(trx, { id: runId, connectionId, trigger: options.trigger, kind: 'delta' });
     const run = await lockRun(trx, runId);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
+import { writeEventsOfOneOrg } from './events.js';
 
 type Db = Kysely<Database>;
 
@@ -89,6 +90,7 @@ export async function refreshDirectoryStats(db: Db, connectionId: string): Promi
 /** Disconnect: the connection's users leave Hook (softly, with the reason), its groups stop syncing. */
 export async function disconnectConnection(db: Db, connectionId: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
+    await writeEventsOfOneOrg(trx, connectionId); // every user's removal: other orgs' feeds need not wait
     const removed = await trx
       .updateTable('directory_users')
       .set({ removed_at: new Date(), removed_reason: 'Directory disconnected', updated_at: new Date() })

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { ONE_ORG_LOCKS } from '../migrations/0017_one_org_transactions.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -36,17 +37,43 @@ export interface EventsFilter {
  * the same server are not waited for (their xids are in the snapshot; pg_stat_activity tells
  * whose they are, for every session of the same role). The 32-bit backend_xid is matched against
  * the low half of the snapshot's 64-bit ids.
+ *
+ * An org's reader does not wait for a transaction that promised to write another org's events
+ * only (`writeEventsOfOneOrg`): pg_locks shows, in one consistent look, the xid a transaction
+ * holds and the promise it made. Without an org (the retention sweep), every one is waited for.
  */
-async function fence(db: Db): Promise<string> {
+async function fence(db: Db, orgId?: string): Promise<string> {
+  const promisedElsewhere =
+    orgId === undefined
+      ? sql<boolean>`false`
+      : sql<boolean>`exists (select 1 from locks p where p.virtualtransaction = x.virtualtransaction and ${promise('p')})
+             and not exists (select 1 from locks p where p.virtualtransaction = x.virtualtransaction and ${promise('p')} and p.objid = hashtext(${orgId}::text)::oid)`;
   const row = await sql<{ fence: string }>`
     with snap as (select pg_current_snapshot() as s),
-         here as (select backend_xid::text::bigint as xid32 from pg_stat_activity where datname = current_database() and backend_xid is not null)
+         here as (select backend_xid::text::bigint as xid32 from pg_stat_activity where datname = current_database() and backend_xid is not null),
+         locks as materialized (select locktype, transactionid, virtualtransaction, mode, granted, classid, objid, objsubid from pg_locks),
+         elsewhere as (
+           select x.transactionid::text::bigint as xid32 from locks x
+           where x.locktype = 'transactionid' and x.mode = 'ExclusiveLock' and x.granted and ${promisedElsewhere})
     select coalesce(
-      (select min(x) from snap, pg_snapshot_xip(snap.s) as x where (x::text::numeric % 4294967296) in (select xid32 from here)),
+      (select min(x) from snap, pg_snapshot_xip(snap.s) as x
+       where (x::text::numeric % 4294967296) in (select xid32 from here) and (x::text::numeric % 4294967296) not in (select xid32 from elsewhere)),
       (select pg_snapshot_xmax(s) from snap))::text as fence`.execute(db);
   return row.rows[0]!.fence;
 }
+/** A lock of pg_locks that is a promise to write one org's events only (migration 0017). */
+const promise = (lock: string) => sql`${sql.ref(`${lock}.locktype`)} = 'advisory' and ${sql.ref(`${lock}.classid`)} = ${sql.lit(ONE_ORG_LOCKS)} and ${sql.ref(`${lock}.objsubid`)} = 2`;
 const settled = (before: string) => sql<boolean>`tx < ${before}::xid8`;
+
+/**
+ * Promises that this transaction writes the events of this connection's org only, so that other
+ * orgs' feeds need not wait for it: for a long one (a first sync's commit, a disconnect), the
+ * difference between their webhooks arriving at once and a minute late. It must come before the
+ * transaction's first write, and writing another org's events afterwards fails (0017).
+ */
+export async function writeEventsOfOneOrg(trx: Db, connectionId: string): Promise<void> {
+  await sql`select hook_events_of_one_org(${connectionId}::uuid)`.execute(trx);
+}
 
 /** The events this transaction writes name the sync cycle that wrote them (hook_run_id() in 0013). */
 export async function tagEvents(trx: Db, runId: string): Promise<void> {
@@ -55,7 +82,7 @@ export async function tagEvents(trx: Db, runId: string): Promise<void> {
 
 /** An org's events after a position, oldest first. */
 export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): Promise<EventRow[]> {
-  const before = await fence(db);
+  const before = await fence(db, orgId);
   let query = db
     .selectFrom('directory_events')
     .select([sql<string>`id::text`.as('id'), sql<string>`tx::text`.as('tx'), 'type', 'occurred_at', 'connection_id', 'run_id', 'data'])
@@ -70,7 +97,7 @@ export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): 
 
 /** The position after an org's newest settled event (undefined: it has none). */
 export async function feedEnd(db: Db, orgId: string): Promise<FeedPosition | undefined> {
-  const before = await fence(db);
+  const before = await fence(db, orgId);
   return db
     .selectFrom('directory_events')
     .select([sql<string>`tx::text`.as('tx'), sql<string>`id::text`.as('id')])
