@@ -56,11 +56,14 @@ describe('transactions that write one org’s events', () => {
   async function expectOnlyAcmeHeldBack(hold: () => Promise<{ release: () => Promise<void> }>) {
     const [acmeFrom, globexFrom] = [await end(acme.orgId), await end(globex.orgId)];
     const { release } = await hold();
-    await addUser(globex.connectionId);
-    await addUser(acme.other);
-    expect(await feed(globex.orgId, globexFrom)).toEqual(['user.added']);
-    expect(await feed(acme.orgId, acmeFrom)).toEqual([]);
-    await release();
+    try {
+      await addUser(globex.connectionId);
+      await addUser(acme.other);
+      expect(await feed(globex.orgId, globexFrom)).toEqual(['user.added']);
+      expect(await feed(acme.orgId, acmeFrom)).toEqual([]);
+    } finally {
+      await release();
+    }
     expect((await feed(acme.orgId, acmeFrom)).at(-1)).toBe('user.added');
   }
 
