@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commitSyncRun } from '../../activities/sync/commit.js';
 import { createSaveActivities } from '../../activities/selection/save.js';
 import { createOrgCommand } from '../../cli/commands.js';
@@ -30,8 +30,11 @@ describe('transactions that write one org’s events', () => {
     acme = { orgId: acmeOrg, busy: await connect(acmeOrg), other: await connect(acmeOrg) };
     globex = { orgId: globexOrg, connectionId: await connect(globexOrg) };
   });
+  // A session a test left in a transaction (say, when a check failed) ends it, rolled back.
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.end()));
+  });
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.end()));
     await database.drop();
   });
 
