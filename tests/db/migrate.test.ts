@@ -11,7 +11,7 @@ describe('migrations', () => {
   afterAll(() => test.drop());
 
   it('apply to an empty database, then find nothing left to do', async () => {
-    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync', '0005_delta_sync', '0006_directory_stats', '0007_nested_group_edges', '0008_tenant_ownership', '0009_preview_and_counts', '0010_bound_decisions', '0011_staged_user_rules', '0012_directory_api', '0013_directory_events', '0014_webhooks', '0015_bulk_membership_events', '0016_bulk_load_costs']);
+    expect(await migrateToLatest(test.db)).toEqual(['0001_orgs_and_accounts', '0002_sessions_connections', '0003_group_selection', '0004_sync', '0005_delta_sync', '0006_directory_stats', '0007_nested_group_edges', '0008_tenant_ownership', '0009_preview_and_counts', '0010_bound_decisions', '0011_staged_user_rules', '0012_directory_api', '0013_directory_events', '0014_webhooks', '0015_bulk_membership_events', '0016_bulk_load_costs', '0017_one_org_transactions']);
     const tables = await test.db.introspection.getTables();
     expect(tables.map((table) => table.name).sort()).toEqual([
       'accounts',
