@@ -29,21 +29,40 @@ export function createEventsListener(databaseUrl: string) {
     }));
 
   return {
-    /** Resolves when the org has a new event, or after `timeoutMs`, or once `abort` fires. */
-    async wait(orgId: string, timeoutMs: number, abort?: AbortSignal): Promise<void> {
-      await connect().catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          abort?.removeEventListener('abort', done);
-          waiters.get(orgId)?.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        abort?.addEventListener('abort', done);
-        if (!waiters.has(orgId)) waiters.set(orgId, new Set());
-        waiters.get(orgId)!.add(done);
-      });
+    /**
+     * Listens for the org's new events from now on: call it before looking at the feed, so an
+     * event committed between the look and the wait still wakes the waiter. `wait` resolves at
+     * once if one came since `watch`, else at the next, after `timeoutMs` or once `abort` fires.
+     * `stop` ends the watch.
+     */
+    async watch(orgId: string) {
+      let came = false;
+      let wake: () => void = () => undefined;
+      const waiter = () => {
+        came = true;
+        wake();
+      };
+      if (!waiters.has(orgId)) waiters.set(orgId, new Set());
+      waiters.get(orgId)!.add(waiter);
+      await connect().catch(() => undefined); // without a connection, waits last their timeout
+      return {
+        wait: (timeoutMs: number, abort?: AbortSignal) =>
+          new Promise<void>((resolve) => {
+            if (came) return resolve();
+            const done = () => {
+              clearTimeout(timer);
+              abort?.removeEventListener('abort', done);
+              resolve();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            abort?.addEventListener('abort', done);
+            wake = done;
+          }),
+        stop(): void {
+          waiters.get(orgId)?.delete(waiter);
+          if (waiters.get(orgId)?.size === 0) waiters.delete(orgId);
+        },
+      };
     },
     async close(): Promise<void> {
       const open = client;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type { Db } from '../../db/client.js';
-import { eventsAfter, type EventRow } from '../../db/repositories/events.js';
+import { eventsAfter, eventsHeldBack, type EventRow } from '../../db/repositories/events.js';
 import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
 import { publicEvent } from '../../lib/event-shape.js';
 import type { EventsListener } from '../../lib/events-listener.js';
@@ -18,6 +18,10 @@ export interface WebhookDeps {
   timeoutMs?: number;
   /** Wakes waiting deliveries on commit; without it they look every half second. */
   listener?: EventsListener;
+  /** With the listener, how often a waiting delivery looks anyway (5 s). */
+  lookAgainMs?: number;
+  /** How often it looks while its org's events wait behind another org's transaction (100 ms). */
+  heldBackLookMs?: number;
 }
 
 /** A delivery's outcome for the endpoint's row and the activity's failure. */
@@ -25,7 +29,7 @@ function failure(status: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'WebhookNotAcknowledged', message: `The endpoint did not acknowledge the delivery: ${status}` });
 }
 
-export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener }: WebhookDeps) {
+export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = 100 }: WebhookDeps) {
   const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
 
   /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer'. */
@@ -83,7 +87,10 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
 
     /**
      * Returns once the endpoint has events to send (or is paused or deleted), or after `timeoutMs`:
-     * woken by PostgreSQL's NOTIFY on commit, looking again every few seconds in case one was missed.
+     * woken by PostgreSQL's NOTIFY on commit (listened for before each look, so none is missed),
+     * looking again every few seconds in case the listener lost its connection, and every
+     * `heldBackLookMs` while the org's committed events wait behind another org's transaction,
+     * whose end no NOTIFY of this org announces.
      */
     async waitForEvents(endpointId: string, timeoutMs: number): Promise<void> {
       const deadline = Date.now() + timeoutMs;
@@ -91,12 +98,18 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
       while (Date.now() < deadline && !cancelled.aborted) {
         const endpoint = await endpointForDelivery(db, endpointId);
         if (!endpoint || endpoint.deleted_at !== null || endpoint.paused) return;
-        const pending = await eventsAfter(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types, limit: 1 });
-        if (pending.length > 0) return;
-        heartbeat();
-        const nap = Math.min(deadline - Date.now(), listener ? 5_000 : 500);
-        if (listener) await listener.wait(endpoint.org_id, nap, cancelled);
-        else await new Promise((resolve) => setTimeout(resolve, nap));
+        const watch = await listener?.watch(endpoint.org_id);
+        try {
+          const filter = { after: position(endpoint), types: endpoint.event_types };
+          if ((await eventsAfter(db, endpoint.org_id, { ...filter, limit: 1 })).length > 0) return;
+          heartbeat();
+          const held = await eventsHeldBack(db, endpoint.org_id, filter);
+          const nap = Math.min(deadline - Date.now(), held ? heldBackLookMs : watch ? lookAgainMs : 500);
+          if (watch) await watch.wait(nap, cancelled);
+          else await new Promise((resolve) => setTimeout(resolve, nap));
+        } finally {
+          watch?.stop();
+        }
       }
     },
   };

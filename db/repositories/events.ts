@@ -80,19 +80,37 @@ export async function tagEvents(trx: Db, runId: string): Promise<void> {
   await sql`select set_config('hook.run_id', ${runId}, true)`.execute(trx);
 }
 
-/** An org's events after a position, oldest first. */
-export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): Promise<EventRow[]> {
-  const before = await fence(db, orgId);
-  let query = db
-    .selectFrom('directory_events')
-    .select([sql<string>`id::text`.as('id'), sql<string>`tx::text`.as('tx'), 'type', 'occurred_at', 'connection_id', 'run_id', 'data'])
-    .where('org_id', '=', orgId)
-    .where(settled(before));
+/** An org's events after the filter's position, of its connection and types. */
+function orgEvents(db: Db, orgId: string, filter: Omit<EventsFilter, 'limit'>) {
+  let query = db.selectFrom('directory_events').where('org_id', '=', orgId);
   if (filter.after) query = query.where(sql<boolean>`(tx, id) > (${filter.after.tx}::xid8, ${filter.after.id}::bigint)`);
   if (filter.connectionId) query = query.where('connection_id', '=', filter.connectionId);
   if (filter.types && filter.types.length > 0) query = query.where('type', 'in', filter.types);
+  return query;
+}
+
+/** An org's events after a position, oldest first. */
+export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): Promise<EventRow[]> {
+  const before = await fence(db, orgId);
   // By the columns, not the text the rows carry them as ('10' sorts before '9').
-  return query.orderBy(sql`directory_events.tx`).orderBy(sql`directory_events.id`).limit(filter.limit).execute();
+  return orgEvents(db, orgId, filter)
+    .select([sql<string>`id::text`.as('id'), sql<string>`tx::text`.as('tx'), 'type', 'occurred_at', 'connection_id', 'run_id', 'data'])
+    .where(settled(before))
+    .orderBy(sql`directory_events.tx`)
+    .orderBy(sql`directory_events.id`)
+    .limit(filter.limit)
+    .execute();
+}
+
+/**
+ * True when events of the org after `filter.after` have committed but the fence still holds them
+ * back (an older transaction of another org, without a promise, is running): no notification
+ * will come for this org when that transaction ends, so a waiting reader should look again soon.
+ */
+export async function eventsHeldBack(db: Db, orgId: string, filter: Omit<EventsFilter, 'limit'>): Promise<boolean> {
+  const before = await fence(db, orgId);
+  const held = await orgEvents(db, orgId, filter).select('id').where(sql<boolean>`tx >= ${before}::xid8`).limit(1).execute();
+  return held.length > 0;
 }
 
 /** The position after an org's newest settled event (undefined: it has none). */
