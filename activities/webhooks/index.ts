@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type { Db } from '../../db/client.js';
-import { eventsAfter, eventsHeldBack, type EventRow } from '../../db/repositories/events.js';
+import { eventsAfter, pendingEvents, type EventRow } from '../../db/repositories/events.js';
 import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
 import { publicEvent } from '../../lib/event-shape.js';
 import type { EventsListener } from '../../lib/events-listener.js';
@@ -100,11 +100,10 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
         if (!endpoint || endpoint.deleted_at !== null || endpoint.paused) return;
         const watch = await listener?.watch(endpoint.org_id);
         try {
-          const filter = { after: position(endpoint), types: endpoint.event_types };
-          if ((await eventsAfter(db, endpoint.org_id, { ...filter, limit: 1 })).length > 0) return;
+          const { ready, heldBack } = await pendingEvents(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types });
+          if (ready) return;
           heartbeat();
-          const held = await eventsHeldBack(db, endpoint.org_id, filter);
-          const nap = Math.min(deadline - Date.now(), held ? heldBackLookMs : watch ? lookAgainMs : 500);
+          const nap = Math.min(deadline - Date.now(), heldBack ? heldBackLookMs : watch ? lookAgainMs : 500);
           if (watch) await watch.wait(nap, cancelled);
           else await new Promise((resolve) => setTimeout(resolve, nap));
         } finally {

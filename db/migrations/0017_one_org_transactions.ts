@@ -14,6 +14,9 @@ import { sql, type Kysely } from 'kysely';
  */
 export const ONE_ORG_LOCKS = 1215258475; // 'Hook' in ASCII: the advisory-lock space (classid) of these promises
 
+/** The promise this session's transaction holds, as a row of pg_locks (objid: the org's key). */
+const HELD_PROMISE = sql.raw(`pg_locks l where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = ${ONE_ORG_LOCKS} and l.objsubid = 2`);
+
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function hook_events_of_one_org(connection uuid) returns void language plpgsql as $$
@@ -28,8 +31,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       if org is null then
         return; -- no org to promise for: readers keep waiting for this transaction, as for any
       end if;
-      if exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = ${sql.lit(ONE_ORG_LOCKS)}
-                 and l.objsubid = 2 and l.objid <> hashtext(org::text)::oid) then
+      if exists (select 1 from ${HELD_PROMISE} and l.objid <> hashtext(org::text)::oid) then
         raise object_not_in_prerequisite_state using message = 'a transaction promises to write the events of one org only';
       end if;
       perform pg_advisory_xact_lock_shared(${sql.lit(ONE_ORG_LOCKS)}, hashtext(org::text));
@@ -42,8 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       org uuid;
       promised oid;
     begin
-      select l.objid into promised from pg_locks l
-      where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = ${sql.lit(ONE_ORG_LOCKS)} and l.objsubid = 2;
+      select l.objid into promised from ${HELD_PROMISE};
       for org in select distinct org_id from new_rows loop
         if promised is not null and hashtext(org::text)::oid <> promised then
           raise integrity_constraint_violation using message = format('this transaction promised to write one org''s events only, not those of org %s', org);

@@ -103,14 +103,19 @@ export async function eventsAfter(db: Db, orgId: string, filter: EventsFilter): 
 }
 
 /**
- * True when events of the org after `filter.after` have committed but the fence still holds them
- * back (an older transaction of another org, without a promise, is running): no notification
- * will come for this org when that transaction ends, so a waiting reader should look again soon.
+ * What a waiting reader of the org's feed has after `filter.after`, under one fence: `ready`,
+ * events it can read now; `heldBack`, events that have committed but the fence still holds back
+ * (an older transaction of another org, without a promise, is running). No notification comes
+ * for this org when that transaction ends, so a reader with only held-back events should look
+ * again soon.
  */
-export async function eventsHeldBack(db: Db, orgId: string, filter: Omit<EventsFilter, 'limit'>): Promise<boolean> {
+export async function pendingEvents(db: Db, orgId: string, filter: Omit<EventsFilter, 'limit'>): Promise<{ ready: boolean; heldBack: boolean }> {
   const before = await fence(db, orgId);
-  const held = await orgEvents(db, orgId, filter).select('id').where(sql<boolean>`tx >= ${before}::xid8`).limit(1).execute();
-  return held.length > 0;
+  const pending = orgEvents(db, orgId, filter).select(sql`1`.as('one')).limit(1);
+  const row = await db
+    .selectNoFrom((eb) => [eb.exists(pending.where(settled(before))).as('ready'), eb.exists(pending.where(sql<boolean>`tx >= ${before}::xid8`)).as('heldBack')])
+    .executeTakeFirstOrThrow();
+  return { ready: Boolean(row.ready), heldBack: Boolean(row.heldBack) };
 }
 
 /** The position after an org's newest settled event (undefined: it has none). */
