@@ -20,8 +20,12 @@ export interface WebhookDeps {
   listener?: EventsListener;
   /** With the listener, how often a waiting delivery looks anyway (5 s). */
   lookAgainMs?: number;
-  /** How often it looks while its org's events wait behind another org's transaction (100 ms). */
-  heldBackLookMs?: number;
+  /**
+   * While its org's events wait behind another org's transaction, it looks again after 100 ms,
+   * then twice as long each time up to 1.6 s: a short transaction is waited for briefly, and a
+   * minute-long one costs a few dozen looks, not six hundred.
+   */
+  heldBackLookMs?: { first: number; most: number };
 }
 
 /** A delivery's outcome for the endpoint's row and the activity's failure. */
@@ -29,7 +33,7 @@ function failure(status: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'WebhookNotAcknowledged', message: `The endpoint did not acknowledge the delivery: ${status}` });
 }
 
-export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = 100 }: WebhookDeps) {
+export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = { first: 100, most: 1_600 } }: WebhookDeps) {
   const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
 
   /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer'. */
@@ -88,13 +92,14 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
     /**
      * Returns once the endpoint has events to send (or is paused or deleted), or after `timeoutMs`:
      * woken by PostgreSQL's NOTIFY on commit (listened for before each look, so none is missed),
-     * looking again every few seconds in case the listener lost its connection, and every
-     * `heldBackLookMs` while the org's committed events wait behind another org's transaction,
+     * looking again every few seconds in case the listener lost its connection, and sooner
+     * (`heldBackLookMs`) while the org's committed events wait behind another org's transaction,
      * whose end no NOTIFY of this org announces.
      */
     async waitForEvents(endpointId: string, timeoutMs: number): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       const cancelled = Context.current().cancellationSignal;
+      let heldBackNap = heldBackLookMs.first;
       while (Date.now() < deadline && !cancelled.aborted) {
         const endpoint = await endpointForDelivery(db, endpointId);
         if (!endpoint || endpoint.deleted_at !== null || endpoint.paused) return;
@@ -103,7 +108,8 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
           const { ready, heldBack } = await pendingEvents(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types });
           if (ready) return;
           heartbeat();
-          const nap = Math.min(deadline - Date.now(), heldBack ? heldBackLookMs : watch ? lookAgainMs : 500);
+          const nap = Math.min(deadline - Date.now(), heldBack ? heldBackNap : watch ? lookAgainMs : 500);
+          heldBackNap = heldBack ? Math.min(heldBackNap * 2, heldBackLookMs.most) : heldBackLookMs.first;
           if (watch) await watch.wait(nap, cancelled);
           else await new Promise((resolve) => setTimeout(resolve, nap));
         } finally {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookActivities } from '../../activities/webhooks/index.js';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
+import type { Db } from '../../db/client.js';
+import type { Database } from '../../db/schema.js';
 import { createEventsListener, type EventsListener } from '../../lib/events-listener.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -41,8 +44,8 @@ describe('a delivery waiting for events', () => {
   const addUser = (connectionId: string) =>
     database.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: randomUUID(), display_name: 'New' }).execute();
   /** waitForEvents as Temporal runs it, and whether it has returned yet. */
-  function waiting() {
-    const activities = createWebhookActivities({ db: database.db, listener, lookAgainMs: NEVER_MS });
+  function waiting(db: Db = database.db) {
+    const activities = createWebhookActivities({ db, listener, lookAgainMs: NEVER_MS });
     let returned = false;
     const done = new MockActivityEnvironment().run((id: string) => activities.waitForEvents(id, NEVER_MS), acme.endpointId).finally(() => (returned = true));
     return { done, returned: () => returned };
@@ -90,6 +93,37 @@ describe('a delivery waiting for events', () => {
       await wait.done;
     } finally {
       await other.end();
+    }
+  });
+
+  it('looks less and less often while another org’s transaction holds its events back, and delivers when it ends', async () => {
+    await caughtUp();
+    // The delivery's queries, counted: a look at the feed is the one that reads directory_events.
+    let looks = 0;
+    const counted = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }),
+      log: (event) => {
+        if (event.level === 'query' && event.query.sql.includes('directory_events')) looks += 1;
+      },
+    });
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(`insert into directory_users (connection_id, user_id, display_name) values ($1, $2, 'Minute-long')`, [globexConnection, randomUUID()]);
+      await addUser(acme.connectionId);
+      const wait = waiting(counted);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(wait.returned()).toBe(false);
+      // Every 100 ms that would be 40 looks; doubling from 100 ms up to 1.6 s, looks at 0, 0.1,
+      // 0.3, 0.7, 1.5 and 3.1 s.
+      expect(looks).toBeGreaterThanOrEqual(5);
+      expect(looks).toBeLessThanOrEqual(8);
+      await other.query('commit');
+      await wait.done;
+    } finally {
+      await other.end();
+      await counted.destroy();
     }
   });
 });
