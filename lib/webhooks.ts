@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import net from 'node:net';
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net, { BlockList, type LookupFunction } from 'node:net';
 
 // Webhook signatures and where deliveries may go: one module for the worker that signs and
 // sends, the web that registers endpoints, and the receivers' verification in the README.
@@ -47,30 +49,96 @@ export function webhookUrlProblem(text: string, { allowPrivate }: { allowPrivate
   return undefined;
 }
 
-/** Loopback, private, link-local (cloud metadata), carrier-grade NAT, unique-local and unspecified addresses. */
+/**
+ * Where deliveries never go: loopback, private, link-local (cloud metadata), carrier-grade NAT,
+ * IETF-reserved, benchmarking, multicast and reserved IPv4; and in IPv6 the unspecified, loopback
+ * and IPv4-compatible addresses, NAT64 (which reaches IPv4 behind it), discard, unique-local,
+ * link-local and multicast. An IPv4-mapped IPv6 address (`::ffff:7f00:1`, the form a URL gives
+ * `[::ffff:127.0.0.1]`) is checked by the IPv4 rules.
+ */
+const PRIVATE = new BlockList();
+for (const [prefix, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(prefix, bits, 'ipv4');
+for (const [prefix, bits] of [['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(prefix, bits, 'ipv6');
+
+/** Whether a literal IP address is one deliveries never go to (see PRIVATE). */
 export function isPrivateAddress(address: string): boolean {
-  if (net.isIPv4(address)) {
-    const [a, b] = address.split('.').map(Number) as [number, number];
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224;
-  }
-  if (net.isIPv6(address)) {
-    const lower = address.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-    if (mapped) return isPrivateAddress(mapped[1]!);
-    return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || /^ff/.test(lower);
-  }
+  const plain = address.replace(/%.*$/, ''); // fe80::1%eth0: the zone says which interface, not where
+  if (net.isIPv4(plain)) return PRIVATE.check(plain, 'ipv4');
+  if (net.isIPv6(plain)) return PRIVATE.check(plain, 'ipv6');
   return false;
 }
+
+/** How a name resolves: `dns.lookup`'s shape, so tests can stand in for DNS. */
+export type Resolver = LookupFunction;
+
+/** A resolver's addresses for a name, all of them. */
+function resolveAll(resolver: Resolver, host: string): Promise<dns.LookupAddress[]> {
+  return new Promise((resolve) => {
+    resolver(host, { all: true }, (error, addresses) => resolve(error || !Array.isArray(addresses) ? [] : addresses));
+  });
+}
+
+/** Why a delivery to this host is refused (`PRIVATE_TARGET` on the error), from the resolver. */
+const PRIVATE_TARGET = 'HOOK_PRIVATE_TARGET';
+const privateTarget = (host: string) => Object.assign(new Error(`${host} resolves to a private or local address`), { code: PRIVATE_TARGET });
 
 /**
  * Checked again by the worker right before each delivery, on the addresses the name resolves to
  * now: a name registered while public that later points inside the network is refused then.
  */
-export async function deliveryTargetProblem(url: string, { allowPrivate }: { allowPrivate: boolean }): Promise<string | undefined> {
+export async function deliveryTargetProblem(url: string, { allowPrivate, resolver = dns.lookup }: { allowPrivate: boolean; resolver?: Resolver }): Promise<string | undefined> {
   const problem = webhookUrlProblem(url, { allowPrivate });
   if (problem || allowPrivate) return problem;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(host) ? [{ address: host }] : await lookup(host, { all: true }).catch(() => []);
+  const addresses = net.isIP(host) ? [{ address: host }] : await resolveAll(resolver, host);
   if (addresses.length === 0) return `${host} does not resolve`;
-  return addresses.some((entry) => isPrivateAddress(entry.address)) ? `${host} resolves to a private or local address` : undefined;
+  return addresses.some((entry) => isPrivateAddress(entry.address)) ? privateTarget(host).message : undefined;
+}
+
+/**
+ * The connection's own look-up: resolves the name once more and refuses it if any address is
+ * private, so the address the socket connects to is one that was checked. A name that answered
+ * with a public address for the check above and a private one a moment later (DNS rebinding)
+ * gets no connection.
+ */
+function publicOnly(resolver: Resolver): LookupFunction {
+  return (host, options, callback) => {
+    void resolveAll(resolver, host).then((addresses) => {
+      if (addresses.length === 0) return callback(Object.assign(new Error(`${host} does not resolve`), { code: 'ENOTFOUND' }), '');
+      if (addresses.some((entry) => isPrivateAddress(entry.address))) return callback(privateTarget(host), '');
+      if (options.all) return callback(null, addresses);
+      const wanted = addresses.find((entry) => !options.family || entry.family === options.family) ?? addresses[0]!;
+      return callback(null, wanted.address, wanted.family);
+    });
+  };
+}
+
+/**
+ * POSTs a delivery and returns the receiver's status, without following a redirect (which could
+ * lead anywhere, inside the network too). Unless private targets are
+ * allowed, the socket connects only to an address checked as public (`publicOnly`). Throws on a
+ * refused target (`refused: …` in the message), a timeout (the signal's reason) or no answer.
+ */
+export function postDelivery(url: string, body: string, headers: Record<string, string>, { allowPrivate, resolver = dns.lookup, signal }: { allowPrivate: boolean; resolver?: Resolver; signal: AbortSignal }): Promise<number> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? https : http).request(target, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+      lookup: allowPrivate ? resolver : publicOnly(resolver),
+      signal,
+    });
+    request.on('response', (response) => {
+      resolve(response.statusCode ?? 0);
+      // The answer is read and dropped, so the kept-alive connection can carry the next batch (its
+      // address was checked when it was opened); a long answer ends the connection instead.
+      let length = 0;
+      response.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > 64 * 1024) response.destroy();
+      });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => reject(error.code === PRIVATE_TARGET ? new Error(`refused: ${error.message}`) : error));
+    request.end(body);
+  });
 }

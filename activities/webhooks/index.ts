@@ -4,7 +4,7 @@ import { eventsAfter, pendingEvents, type EventRow } from '../../db/repositories
 import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
 import { publicEvent } from '../../lib/event-shape.js';
 import type { EventsListener } from '../../lib/events-listener.js';
-import { deliveryTargetProblem, SIGNATURE_HEADER, signWebhook } from '../../lib/webhooks.js';
+import { deliveryTargetProblem, postDelivery, SIGNATURE_HEADER, signWebhook, type Resolver } from '../../lib/webhooks.js';
 import type { DeliveryResult } from '../../workflows/webhooks/messages.js';
 
 /** Events in one POST: a first sync's thousands go in order, a hundred at a time. */
@@ -26,6 +26,8 @@ export interface WebhookDeps {
    * minute-long one costs a few dozen looks, not six hundred.
    */
   heldBackLookMs?: { first: number; most: number };
+  /** How receivers' names resolve (DNS); tests stand in for it. */
+  resolver?: Resolver;
 }
 
 /** A delivery's outcome for the endpoint's row and the activity's failure. */
@@ -33,29 +35,25 @@ function failure(status: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'WebhookNotAcknowledged', message: `The endpoint did not acknowledge the delivery: ${status}` });
 }
 
-export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = { first: 100, most: 1_600 } }: WebhookDeps) {
+export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = { first: 100, most: 1_600 }, resolver }: WebhookDeps) {
   const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
 
-  /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer'. */
+  /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer' / 'refused: …'. */
   async function send(url: string, secret: string, events: EventRow[]): Promise<string> {
     const body = JSON.stringify({ data: events.map(publicEvent) });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const headers = {
+      'Content-Type': 'application/json',
+      'User-Agent': 'Hook-Webhooks/1',
+      [SIGNATURE_HEADER]: signWebhook(secret, body, Math.floor(Date.now() / 1000)),
+      'Hook-Event-Count': String(events.length),
+    };
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        body,
-        redirect: 'manual', // a redirect could lead anywhere, inside the network too
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'Hook-Webhooks/1',
-          [SIGNATURE_HEADER]: signWebhook(secret, body, Math.floor(Date.now() / 1000)),
-          'Hook-Event-Count': String(events.length),
-        },
-      });
-      await response.body?.cancel();
-      return String(response.status);
+      const status = await postDelivery(url, body, headers, { allowPrivate: allowPrivateTargets, resolver, signal: AbortSignal.any([timeout, Context.current().cancellationSignal]) });
+      return String(status);
     } catch (error) {
-      return error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'no answer';
+      if (timeout.aborted) return 'timeout';
+      return error instanceof Error && error.message.startsWith('refused: ') ? error.message : 'no answer';
     }
   }
 
@@ -76,7 +74,7 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
         const events = await eventsAfter(db, endpoint.org_id, { after: position(endpoint), types: endpoint.event_types, limit: WEBHOOK_BATCH });
         if (events.length === 0) return { state: 'active', delivered, more: false };
         // Refused, an error status, a timeout, no answer: one way to fail, recorded, and retried by Temporal.
-        const refused = await deliveryTargetProblem(endpoint.url, { allowPrivate: allowPrivateTargets });
+        const refused = await deliveryTargetProblem(endpoint.url, { allowPrivate: allowPrivateTargets, resolver });
         const status = refused ? `refused: ${refused}` : await send(endpoint.url, endpoint.secret, events);
         if (!/^2\d\d$/.test(status)) {
           await recordWebhookFailure(db, endpointId, status, new Date());

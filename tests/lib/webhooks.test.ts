@@ -32,6 +32,15 @@ describe('webhook signatures and targets', () => {
     for (const address of ['8.8.8.8', '172.32.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) expect(isPrivateAddress(address), address).toBe(false);
   });
 
+  it('refuses the other spellings of an inside address: mapped IPv6 as a URL writes it, IPv4-compatible, NAT64, a zone', () => {
+    // A URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]; [::ffff:a9fe:a9fe] is 169.254.169.254, the cloud's metadata.
+    for (const url of ['https://[::ffff:127.0.0.1]/h', 'https://[::ffff:7f00:1]/h', 'https://[0:0:0:0:0:ffff:7f00:1]/h', 'https://[::ffff:a9fe:a9fe]/h', 'https://[::ffff:a00:1]/h', 'https://[::7f00:1]/h', 'https://[64:ff9b::a9fe:a9fe]/h', 'https://[ff02::1]/h', 'https://2130706433/h', 'https://0x7f.1/h']) {
+      expect(webhookUrlProblem(url, { allowPrivate: false }), url).toBe('Webhook URLs must reach the public internet, not a private or local address.');
+    }
+    for (const address of ['fe80::1%eth0', '198.18.0.1', '192.0.0.8', '255.255.255.255', '100::1']) expect(isPrivateAddress(address), address).toBe(true);
+    for (const url of ['https://[2001:4860:4860::8888]/h', 'https://[::ffff:808:808]/h', 'https://8.8.8.8/h']) expect(webhookUrlProblem(url, { allowPrivate: false }), url).toBeUndefined();
+  });
+
   it('checks where the name points at delivery time: localhost resolves inside', async () => {
     expect(await deliveryTargetProblem('https://localhost/hook', { allowPrivate: false })).toBeDefined();
     expect(await deliveryTargetProblem('https://127.0.0.1/hook', { allowPrivate: false })).toMatch(/private or local/);
