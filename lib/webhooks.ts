@@ -115,9 +115,9 @@ function publicOnly(resolver: Resolver): LookupFunction {
 
 /**
  * POSTs a delivery and returns the receiver's status, without following a redirect (which could
- * lead anywhere, inside the network too). Unless private targets are
- * allowed, the socket connects only to an address checked as public (`publicOnly`). Throws on a
- * refused target (`refused: …` in the message), a timeout (the signal's reason) or no answer.
+ * lead anywhere, inside the network too). Unless private targets are allowed, the socket connects
+ * only to an address checked as public (`publicOnly`). Throws on a refused target (`refused: …`
+ * in the message), on the signal (a timeout) or when nobody answers.
  */
 export function postDelivery(url: string, body: string, headers: Record<string, string>, { allowPrivate, resolver = dns.lookup, signal }: { allowPrivate: boolean; resolver?: Resolver; signal: AbortSignal }): Promise<number> {
   const target = new URL(url);
