@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/** On embedded defaults the session secret is made once and kept, so sign-ins survive restarts. */
-export async function loadOrCreateSessionSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'session-secret');
+/**
+ * On embedded defaults a secret (the session secret, the data encryption key) is made once and
+ * kept in the data folder, so sign-ins and sealed webhook secrets survive restarts.
+ */
+export async function loadOrCreateKeptSecret(dataDir: string, name: 'session-secret' | 'data-encryption-key'): Promise<string> {
+  const file = path.join(dataDir, name);
   try {
     const existing = (await fs.readFile(file, 'utf8')).trim();
     if (existing.length >= 32) return existing;

@@ -27,7 +27,9 @@ import { parseWorld } from '../emulator/model.js';
 import { startEmulator } from '../emulator/server.js';
 import { trustCertificateAuthority } from '../lib/trust.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { loadOrCreateSessionSecret } from './session-secret.js';
+import { sealStoredWebhookSecrets, WEBHOOK_SECRETS } from '../db/repositories/webhooks.js';
+import { secretBox } from '../lib/secret-box.js';
+import { loadOrCreateKeptSecret } from './kept-secret.js';
 import { findOrInstallTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
@@ -112,7 +114,9 @@ try {
     temporalAddress = server.address;
     temporalUi = server.uiUrl!;
   }
-  const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateSessionSecret(dataDir));
+  const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateKeptSecret(dataDir, 'session-secret'));
+  const dataKey = config.DATA_ENCRYPTION_KEY ?? (await loadOrCreateKeptSecret(dataDir, 'data-encryption-key'));
+  const webhookSecrets = secretBox(dataKey, WEBHOOK_SECRETS);
 
   let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;
@@ -157,7 +161,7 @@ try {
       db,
       entra: createEntraClients(entraSettings),
       temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sync: syncSettings(config) },
-      webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events },
+      webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events, secrets: webhookSecrets },
     },
     maxConcurrentActivities: tuning.maxConcurrentActivities,
     tracing,
@@ -168,10 +172,11 @@ try {
     void stopAll(1);
   });
   stops.push({ name: 'worker', stop: () => (worker.shutdown(), workerRun) });
+  await sealStoredWebhookSecrets(db, webhookSecrets);
   await ensureDeliveries(temporal, config.TEMPORAL_TASK_QUEUE, db);
 
   const metrics = createWebMetrics(db);
-  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret }, db, temporal, logger, entra: withoutSecret(entraSettings), metrics });
+  const app = createApp({ config: { ...config, SESSION_SECRET: sessionSecret, DATA_ENCRYPTION_KEY: dataKey }, db, temporal, logger, entra: withoutSecret(entraSettings), metrics });
   const server = await listen(app, config.PORT);
   if (config.WEB_METRICS_PORT !== undefined) {
     const metricsServer = await serveMetrics(metrics, config.WEB_METRICS_PORT, '127.0.0.1');

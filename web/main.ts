@@ -12,7 +12,7 @@ import { listen } from './server.js';
 import { startSweeper } from './sweep.js';
 
 /** `npm run web`: the production web process, against an external Postgres and Temporal. */
-const config = loadConfigOrExit('DATABASE_URL', 'SESSION_SECRET', 'PUBLIC_URL', 'ENTRA_CLIENT_ID');
+const config = loadConfigOrExit('DATABASE_URL', 'SESSION_SECRET', 'DATA_ENCRYPTION_KEY', 'PUBLIC_URL', 'ENTRA_CLIENT_ID');
 // Address, namespace, TLS and API key as Temporal's own tooling reads them (Temporal Cloud included).
 const temporalConfig = temporalConnectConfigOrExit();
 const entra = publicEntraSettingsFromConfig(config)!;

@@ -15,9 +15,12 @@ import { PROMETHEUS_OPTIONS } from './metrics.js';
 import { createWorker } from './worker.js';
 import { createEventsListener } from '../lib/events-listener.js';
 import { ensureDeliveries } from '../lib/webhook-launcher.js';
+import { sealStoredWebhookSecrets, WEBHOOK_SECRETS } from '../db/repositories/webhooks.js';
+import { secretBox } from '../lib/secret-box.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
-const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET');
+const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET', 'DATA_ENCRYPTION_KEY');
+const webhookSecrets = secretBox(config.DATA_ENCRYPTION_KEY, WEBHOOK_SECRETS);
 // Address, namespace, TLS and API key as Temporal's own tooling reads them (Temporal Cloud included).
 const temporalConfig = temporalConnectConfigOrExit();
 const entra = createEntraClients(entraSettingsFromConfig(config)!);
@@ -58,13 +61,17 @@ try {
     connection,
     namespace: temporalConfig.namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, entra, temporal, webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events } },
+    deps: { db, entra, temporal, webhooks: { allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, listener: events, secrets: webhookSecrets } },
     workflowBundle,
     maxConcurrentActivities: tuning.maxConcurrentActivities,
     tracing,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...tuning, tracing: tracing !== undefined }, 'worker started');
   const running = worker.run();
+  await sealStoredWebhookSecrets(db, webhookSecrets).then(
+    (sealed) => sealed > 0 && logger.info({ sealed }, 'webhook signing secrets stored in clear are sealed now'),
+    (error: unknown) => logger.warn({ err: error }, 'could not seal the webhook signing secrets stored in clear; the next worker start does'),
+  );
   await ensureDeliveries(temporal.client, config.TEMPORAL_TASK_QUEUE, db).then(
     (endpoints) => logger.info({ endpoints }, 'webhook deliveries running'),
     (error: unknown) => logger.warn({ err: error }, 'could not check the webhook deliveries; the next worker start does'),

@@ -4,6 +4,7 @@ import { eventsAfter, pendingEvents, type EventRow } from '../../db/repositories
 import { advanceWebhook, endpointForDelivery, recordWebhookFailure } from '../../db/repositories/webhooks.js';
 import { publicEvent } from '../../lib/event-shape.js';
 import type { EventsListener } from '../../lib/events-listener.js';
+import { isSealed, type SecretBox } from '../../lib/secret-box.js';
 import { deliveryTargetProblem, postDelivery, SIGNATURE_HEADER, signWebhook, type Resolver } from '../../lib/webhooks.js';
 import type { DeliveryResult } from '../../workflows/webhooks/messages.js';
 
@@ -28,6 +29,8 @@ export interface WebhookDeps {
   heldBackLookMs?: { first: number; most: number };
   /** How receivers' names resolve (DNS); tests stand in for it. */
   resolver?: Resolver;
+  /** Opens the endpoints' sealed signing secrets (DATA_ENCRYPTION_KEY). */
+  secrets?: SecretBox;
 }
 
 /** A delivery's outcome for the endpoint's row and the activity's failure. */
@@ -35,8 +38,19 @@ function failure(status: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'WebhookNotAcknowledged', message: `The endpoint did not acknowledge the delivery: ${status}` });
 }
 
-export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = { first: 100, most: 1_600 }, resolver }: WebhookDeps) {
+export function createWebhookActivities({ db, allowPrivateTargets = false, timeoutMs = 10_000, listener, lookAgainMs = 5_000, heldBackLookMs = { first: 100, most: 1_600 }, resolver, secrets }: WebhookDeps) {
   const position = (endpoint: { position_tx: string; position_id: string }) => ({ tx: endpoint.position_tx, id: endpoint.position_id });
+
+  /** The endpoint's signing secret, opened; or why it cannot be (shown in Settings as its last answer). */
+  function secretOf(endpoint: { org_id: string; secret: string }): string | { problem: string } {
+    if (!isSealed(endpoint.secret)) return endpoint.secret; // stored before sealing: the worker seals it as it starts
+    if (!secrets) return { problem: 'this worker has no DATA_ENCRYPTION_KEY to open the signing secret' };
+    try {
+      return secrets.open(endpoint.secret, endpoint.org_id);
+    } catch (error) {
+      return { problem: (error as Error).message };
+    }
+  }
 
   /** POSTs one signed batch; the receiver's status, or 'timeout' / 'no answer' / 'refused: …'. */
   async function send(url: string, secret: string, events: EventRow[]): Promise<string> {
@@ -75,7 +89,8 @@ export function createWebhookActivities({ db, allowPrivateTargets = false, timeo
         if (events.length === 0) return { state: 'active', delivered, more: false };
         // Refused, an error status, a timeout, no answer: one way to fail, recorded, and retried by Temporal.
         const refused = await deliveryTargetProblem(endpoint.url, { allowPrivate: allowPrivateTargets, resolver });
-        const status = refused ? `refused: ${refused}` : await send(endpoint.url, endpoint.secret, events);
+        const secret = secretOf(endpoint);
+        const status = refused ? `refused: ${refused}` : typeof secret === 'object' ? `not sent: ${secret.problem}` : await send(endpoint.url, secret, events);
         if (!/^2\d\d$/.test(status)) {
           await recordWebhookFailure(db, endpointId, status, new Date());
           throw failure(status);

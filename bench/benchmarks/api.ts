@@ -46,7 +46,7 @@ export const apiBenchmark: Benchmark = {
       const port = await freePort();
       const web = spawn(process.execPath, ['--import', 'tsx', 'web/main.ts'], {
         cwd: projectRoot,
-        env: { PATH: process.env.PATH, DATABASE_URL: product.databaseUrl, TEMPORAL_ADDRESS: product.temporalAddress, SESSION_SECRET: 'bench-session-secret-0123456789-abcdefgh', PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port), ENTRA_CLIENT_ID: DEMO_APP_ID, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+        env: { PATH: process.env.PATH, DATABASE_URL: product.databaseUrl, TEMPORAL_ADDRESS: product.temporalAddress, SESSION_SECRET: 'bench-session-secret-0123456789-abcdefgh', DATA_ENCRYPTION_KEY: 'bench-data-encryption-key-0123456789-abcdefgh', PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port), ENTRA_CLIENT_ID: DEMO_APP_ID, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       const base = `http://127.0.0.1:${port}/api/v1`;

@@ -6,7 +6,7 @@ import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { startReceiver } from '../../tests/support/receiver.js';
 import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import type { Benchmark } from '../figures.js';
-import { startBenchProduct } from '../support/product.js';
+import { benchWebhookSecrets, startBenchProduct } from '../support/product.js';
 import { round } from '../support/synced-connection.js';
 
 const SINGLE_CHANGES = 50;
@@ -34,7 +34,7 @@ export const eventsBenchmark: Benchmark = {
     try {
       const orgId = await createOrgCommand(product.db, `bench-events-${Date.now()}`, 'Bench Events');
       const connectionId = await upsertConnection(product.db, { orgId, tenantId: randomUUID(), tenantName: 'Bench Events', verifiedDomains: [] });
-      const { id: endpointId } = await createWebhookEndpoint(product.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null });
+      const { id: endpointId } = await createWebhookEndpoint(product.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null }, benchWebhookSecrets);
       const handle = await wakeDelivery(product.client, product.taskQueue, endpointId);
       const eventOf = async (userId: string) =>
         (await product.db.selectFrom('directory_events').select('id').where('org_id', '=', orgId).where('data', '@>', JSON.stringify({ user: { entraId: userId } }) as never).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;

@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createEntraClients } from '../../activities/graph/clients.js';
 import { createDb, type Db } from '../../db/client.js';
+import { WEBHOOK_SECRETS } from '../../db/repositories/webhooks.js';
+import { secretBox } from '../../lib/secret-box.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { loadConfig, workerTuning } from '../../lib/config.js';
 import { createDatabaseIfMissing, dropDatabase } from '../../dev/embedded-postgres.js';
@@ -10,6 +12,9 @@ import { startServices } from '../../tests/support/services.js';
 import { createWorker } from '../../worker/worker.js';
 import { createEventsListener } from '../../lib/events-listener.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
+
+/** The benchmarks' DATA_ENCRYPTION_KEY, for the webhook endpoints they register. */
+export const benchWebhookSecrets = secretBox('bench-data-encryption-key-0123456789-abcdefgh', WEBHOOK_SECRETS);
 
 export interface BenchProduct {
   db: Db;
@@ -69,7 +74,7 @@ export async function startBenchProduct(emulatorArgs: string[]): Promise<BenchPr
       entra: createEntraClients(emulatorEntraSettings(emulator.httpsUrl, undefined)),
       temporal: { client, taskQueue },
       // The benchmarks' webhook receivers listen on loopback.
-      webhooks: { allowPrivateTargets: true, listener: events },
+      webhooks: { allowPrivateTargets: true, listener: events, secrets: benchWebhookSecrets },
     },
     maxConcurrentActivities: tuning.maxConcurrentActivities,
   });

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { isSealed, type SecretBox } from '../../lib/secret-box.js';
 import { newWebhookSecret } from '../../lib/webhooks.js';
 import type { Database } from '../schema.js';
 import { feedEnd, type FeedPosition } from './events.js';
@@ -7,13 +8,19 @@ type Db = Kysely<Database>;
 
 const LISTED = ['id', 'url', 'event_types', 'paused', 'created_at', 'delivered_count', 'last_attempt_at', 'last_success_at', 'last_status', 'failing_since'] as const;
 
-/** A new endpoint starts at the end of the org's feed (it gets what happens from now on); its secret is returned once. */
-export async function createWebhookEndpoint(db: Db, endpoint: { orgId: string; url: string; eventTypes: string[]; createdBy: string | null }) {
+/** Webhook signing secrets are sealed with their org as the context (lib/secret-box.ts). */
+export const WEBHOOK_SECRETS = 'webhook signing secrets';
+
+/**
+ * A new endpoint starts at the end of the org's feed (it gets what happens from now on); its
+ * secret is returned once and stored sealed.
+ */
+export async function createWebhookEndpoint(db: Db, endpoint: { orgId: string; url: string; eventTypes: string[]; createdBy: string | null }, secrets: SecretBox) {
   const start = (await feedEnd(db, endpoint.orgId)) ?? { tx: '0', id: '0' };
   const secret = newWebhookSecret();
   const row = await db
     .insertInto('webhook_endpoints')
-    .values({ org_id: endpoint.orgId, url: endpoint.url, event_types: endpoint.eventTypes, secret, created_by: endpoint.createdBy, position_tx: start.tx, position_id: start.id })
+    .values({ org_id: endpoint.orgId, url: endpoint.url, event_types: endpoint.eventTypes, secret: secrets.seal(secret, endpoint.orgId), created_by: endpoint.createdBy, position_tx: start.tx, position_id: start.id })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: row.id, secret };
@@ -35,7 +42,21 @@ export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): 
   return result.numUpdatedRows > 0n;
 }
 
-/** Everything the delivery needs, secret included: for the worker only. */
+/**
+ * Seals the secrets stored in clear before sealing existed (the worker does it as it starts);
+ * returns how many. A row another process sealed meanwhile is left as it is.
+ */
+export async function sealStoredWebhookSecrets(db: Db, secrets: SecretBox): Promise<number> {
+  const plain = await db.selectFrom('webhook_endpoints').select(['id', 'org_id', 'secret']).where('secret', 'not like', 'sealed:%').execute();
+  let sealed = 0;
+  for (const row of plain.filter((row) => !isSealed(row.secret))) {
+    const result = await db.updateTable('webhook_endpoints').set({ secret: secrets.seal(row.secret, row.org_id) }).where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
+    sealed += Number(result.numUpdatedRows);
+  }
+  return sealed;
+}
+
+/** Everything the delivery needs, the sealed secret included: for the worker only. */
 export function endpointForDelivery(db: Db, id: string) {
   return db
     .selectFrom('webhook_endpoints')

@@ -7,6 +7,7 @@ import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 /** A public address (example.com's), never reached here: the machine has no internet. */
 const PUBLIC = '93.184.216.34';
@@ -55,9 +56,9 @@ describe('where a delivery may connect', () => {
 
   /** One delivery attempt of an endpoint at this URL, with one event waiting; its failure message, if any. */
   async function deliver(url: string, deps: { resolver: LookupFunction; allowPrivateTargets?: boolean }): Promise<string | undefined> {
-    const { id } = await createWebhookEndpoint(database.db, { orgId, url, eventTypes: [], createdBy: null });
+    const { id } = await createWebhookEndpoint(database.db, { orgId, url, eventTypes: [], createdBy: null }, testWebhookSecrets);
     await database.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: randomUUID(), display_name: 'New' }).execute();
-    const activities = createWebhookActivities({ db: database.db, timeoutMs: 2_000, ...deps });
+    const activities = createWebhookActivities({ db: database.db, timeoutMs: 2_000, secrets: testWebhookSecrets, ...deps });
     try {
       await new MockActivityEnvironment().run((endpointId: string) => activities.deliverPending(endpointId), id);
       return undefined;

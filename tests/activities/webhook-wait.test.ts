@@ -11,6 +11,7 @@ import type { Db } from '../../db/client.js';
 import type { Database } from '../../db/schema.js';
 import { createEventsListener, type EventsListener } from '../../lib/events-listener.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 /** Long enough that a test still waiting for it has failed (vitest's timeout comes first). */
 const NEVER_MS = 600_000;
@@ -31,7 +32,7 @@ describe('a delivery waiting for events', () => {
     listener = createEventsListener(database.url);
     const orgId = await createOrgCommand(database.db, 'acme-waiting', 'Acme');
     const connectionId = await upsertConnection(database.db, { orgId, tenantId: randomUUID(), tenantName: 'Acme', verifiedDomains: [] });
-    const { id: endpointId } = await createWebhookEndpoint(database.db, { orgId, url: 'https://hooks.acme.example/directory', eventTypes: [], createdBy: null });
+    const { id: endpointId } = await createWebhookEndpoint(database.db, { orgId, url: 'https://hooks.acme.example/directory', eventTypes: [], createdBy: null }, testWebhookSecrets);
     acme = { orgId, connectionId, endpointId };
     const globex = await createOrgCommand(database.db, 'globex-waiting', 'Globex');
     globexConnection = await upsertConnection(database.db, { orgId: globex, tenantId: randomUUID(), tenantName: 'Globex', verifiedDomains: [] });
@@ -45,7 +46,7 @@ describe('a delivery waiting for events', () => {
     database.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: randomUUID(), display_name: 'New' }).execute();
   /** waitForEvents as Temporal runs it, and whether it has returned yet. */
   function waiting(db: Db = database.db) {
-    const activities = createWebhookActivities({ db, listener, lookAgainMs: NEVER_MS });
+    const activities = createWebhookActivities({ db, listener, lookAgainMs: NEVER_MS, secrets: testWebhookSecrets });
     let returned = false;
     const done = new MockActivityEnvironment().run((id: string) => activities.waitForEvents(id, NEVER_MS), acme.endpointId).finally(() => (returned = true));
     return { done, returned: () => returned };

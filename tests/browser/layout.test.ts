@@ -11,6 +11,7 @@ import { directorySyncWorkflowId } from '../../workflows/sync/messages.js';
 import { PASSWORD } from '../support/app.js';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 // 1,000 groups (the picker's page) and names with no place to break.
 const LONG_GROUP = `Project${'Supercalifragilistic'.repeat(8)}Team`;
@@ -70,7 +71,7 @@ describe('in a real browser: every page at phone and laptop widths', () => {
     const acme = await findOrgBySlug(stack.database.db, stack.people.acme);
     connectionId = await upsertConnection(stack.database.db, { orgId: acme!.id, tenantId: TENANT.id, tenantName: TENANT.displayName, verifiedDomains: [{ name: 'fabrikam-layout.example', isDefault: true, isInitial: false }] });
     // Listed only (no delivery runs): a long URL and every event type, for Settings → Webhooks.
-    await createWebhookEndpoint(stack.database.db, { orgId: acme!.id, url: `https://hooks.example.com/${'very-long-path-segment/'.repeat(8)}receive`, eventTypes: ['user.added', 'user.removed', 'membership.added', 'membership.removed'], createdBy: null });
+    await createWebhookEndpoint(stack.database.db, { orgId: acme!.id, url: `https://hooks.example.com/${'very-long-path-segment/'.repeat(8)}receive`, eventTypes: ['user.added', 'user.removed', 'membership.added', 'membership.removed'], createdBy: null }, testWebhookSecrets);
   });
   afterAll(async () => {
     await browser?.close();

@@ -109,6 +109,7 @@ describe('the production shape', () => {
       ENTRA_GRAPH_HOST: entraHost,
       NODE_EXTRA_CA_CERTS: caFile, // the trust anchor, as an operator adds a corporate or sovereign-cloud CA
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
       PUBLIC_URL: url,
       PORT: String(port),
       WORKER_METRICS_PORT: String(workerMetricsPort),

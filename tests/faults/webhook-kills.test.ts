@@ -15,6 +15,7 @@ import { faultFigure, FULL } from '../support/faults.js';
 import { startReceiver } from '../support/receiver.js';
 import { connectToTemporal } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 const USERS = FULL ? 10_000 : 3_000;
 const KILLS = FULL ? 10 : 3;
@@ -43,7 +44,7 @@ describe('webhook deliveries through worker SIGKILLs', () => {
     const connectionId = await upsertConnection(db, { orgId, tenantId: randomUUID(), tenantName: 'Killed Ltd', verifiedDomains: [] });
     // A receiver that takes a moment over each delivery, so the kills land in the middle of some.
     const receiver = await startReceiver(() => ({ status: 200, delayMs: 150 }));
-    const { id: endpointId } = await createWebhookEndpoint(db, { orgId, url: receiver.url, eventTypes: [], createdBy: null });
+    const { id: endpointId } = await createWebhookEndpoint(db, { orgId, url: receiver.url, eventTypes: [], createdBy: null }, testWebhookSecrets);
     // Thousands of events, in transactions of 500, as sync commits write them.
     for (let i = 0; i < USERS; i += 500) {
       await db.insertInto('directory_users').values(Array.from({ length: 500 }, (_, index) => ({ connection_id: connectionId, user_id: randomUUID(), display_name: `User ${i + index}` }))).execute();

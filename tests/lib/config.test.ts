@@ -35,6 +35,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://db/x' }, 'Invalid configuration: DATABASE_URL must be a postgres:// connection URL (got "mysql://db/x")'],
     [{ TEMPORAL_ADDRESS: 'temporal' }, 'Invalid configuration: TEMPORAL_ADDRESS must be host:port, for example 127.0.0.1:7233 (got "temporal")'],
     [{ SESSION_SECRET: 'short' }, 'Invalid configuration: SESSION_SECRET must be at least 32 characters of random text (its value is a secret and is not shown)'],
+    [{ DATA_ENCRYPTION_KEY: 'short-key' }, 'Invalid configuration: DATA_ENCRYPTION_KEY must be at least 32 characters of random text (its value is a secret and is not shown)'],
     [{ ENTRA_CLIENT_SECRET: 'tiny' }, 'Invalid configuration: ENTRA_CLIENT_SECRET must be the client secret value of the Entra app registration (its value is a secret and is not shown)'],
     [{ DATABASE_URL: 'mysql://hook:s3cret-pw@db/x' }, 'Invalid configuration: DATABASE_URL must be a postgres:// connection URL (got "mysql://hook:***@db/x")'],
     [{ TRUST_PROXY: 'everyone' }, 'Invalid configuration: TRUST_PROXY must be the proxies whose X-Forwarded-For to believe: a number of hops, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and CIDR ranges (got "everyone")'],

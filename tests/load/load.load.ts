@@ -15,6 +15,7 @@ import { projectRoot } from '../../lib/paths.js';
 import { directorySyncWorkflowId, syncNowSignal } from '../../workflows/sync/messages.js';
 import { directorySyncWorkflow } from '../../workflows/sync/workflow.js';
 import { Browser, createTestWorker, PASSWORD, TEST_SECRET } from '../support/app.js';
+import { TEST_DATA_KEY } from '../support/secrets.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { faultFigure } from '../support/faults.js';
@@ -169,7 +170,7 @@ describe('load', () => {
       url = `http://127.0.0.1:${port}`;
       web = spawn(process.execPath, ['--import', 'tsx', 'web/main.ts'], {
         cwd: projectRoot,
-        env: { PATH: process.env.PATH, DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), SESSION_SECRET: TEST_SECRET, PUBLIC_URL: url, PORT: String(port), ENTRA_CLIENT_ID: DEMO_APP_ID, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+        env: { PATH: process.env.PATH, DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), SESSION_SECRET: TEST_SECRET, DATA_ENCRYPTION_KEY: TEST_DATA_KEY, PUBLIC_URL: url, PORT: String(port), ENTRA_CLIENT_ID: DEMO_APP_ID, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       await waitFor(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok ? true : undefined), 'the web process');

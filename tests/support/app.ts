@@ -12,6 +12,7 @@ import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
 import { createEventsListener } from '../../lib/events-listener.js';
 import { createWorker } from '../../worker/worker.js';
+import { TEST_DATA_KEY, testWebhookSecrets } from './secrets.js';
 
 export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
 export const PASSWORD = 'correct horse battery staple';
@@ -37,7 +38,7 @@ export async function startTestApp(options: {
   const publicUrl = options.port === undefined ? 'http://localhost:3000' : `http://localhost:${options.port}`;
   const server = await listen(
     createApp({
-      config: loadConfig({ SESSION_SECRET: TEST_SECRET, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl, ...options.env }),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, DATA_ENCRYPTION_KEY: TEST_DATA_KEY, TEMPORAL_TASK_QUEUE: options.taskQueue ?? 'unused', PUBLIC_URL: publicUrl, ...options.env }),
       db: options.db,
       temporal: options.temporal,
       logger: options.logger ?? createLogger('silent', 'test'),
@@ -72,7 +73,7 @@ export function createTestWorker(options: {
       temporal: { client: options.client, taskQueue: options.taskQueue },
       ...(options.clock ? { clock: options.clock } : {}),
       // The tests' receivers listen on loopback.
-      webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, ...(options.databaseUrl ? { listener: createEventsListener(options.databaseUrl) } : {}) },
+      webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, secrets: testWebhookSecrets, ...(options.databaseUrl ? { listener: createEventsListener(options.databaseUrl) } : {}) },
     },
   });
 }

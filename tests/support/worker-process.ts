@@ -7,6 +7,7 @@ import { emulatorEntraSettings } from '../../emulator/demo.js';
 import { trustCertificateAuthority } from '../../lib/trust.js';
 import { createWorker } from '../../worker/worker.js';
 import { createEventsListener } from '../../lib/events-listener.js';
+import { testWebhookSecrets } from './secrets.js';
 
 // The product's worker in a process of its own, so a test can kill it with SIGKILL mid-work, or
 // a benchmark can read its memory alone.
@@ -31,7 +32,7 @@ const worker = await createWorker({
     db,
     entra: createEntraClients(emulatorEntraSettings(env('EMULATOR_URL'), undefined)),
     temporal: { client, taskQueue: env('TASK_QUEUE') },
-    webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, listener: createEventsListener(env('DATABASE_URL')) },
+    webhooks: { allowPrivateTargets: true, timeoutMs: 2_000, listener: createEventsListener(env('DATABASE_URL')), secrets: testWebhookSecrets },
   },
 });
 console.log('worker ready');

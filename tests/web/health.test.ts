@@ -11,6 +11,7 @@ import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
 import { withoutSecret } from '../../lib/entra-settings.js';
 import { entraFor, TEST_SECRET } from '../support/app.js';
+import { TEST_DATA_KEY } from '../support/secrets.js';
 import { freePort } from '../support/ports.js';
 import { connectToTemporal } from '../support/temporal.js';
 
@@ -23,7 +24,7 @@ describe('health endpoints', () => {
 
   async function serve(databaseUrl: string, client: Client): Promise<RunningServer & { url: string }> {
     const app = createApp({
-      config: loadConfig({ SESSION_SECRET: TEST_SECRET }),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, DATA_ENCRYPTION_KEY: TEST_DATA_KEY }),
       db: createDb(databaseUrl, { connectionTimeoutMillis: 1_000 }),
       temporal: client,
       logger: createLogger('silent', 'test'),

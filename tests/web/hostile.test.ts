@@ -10,6 +10,7 @@ import { withoutSecret } from '../../lib/entra-settings.js';
 import { createLogger } from '../../lib/logger.js';
 import { createApp } from '../../web/app.js';
 import { Browser, entraFor, TEST_SECRET } from '../support/app.js';
+import { TEST_DATA_KEY } from '../support/secrets.js';
 import { faultFigure } from '../support/faults.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 
@@ -142,7 +143,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
 
   it('covers every route the app has', () => {
     const app = createApp({
-      config: loadConfig({ SESSION_SECRET: TEST_SECRET }),
+      config: loadConfig({ SESSION_SECRET: TEST_SECRET, DATA_ENCRYPTION_KEY: TEST_DATA_KEY }),
       db: stack.database.db,
       temporal: stack.temporal.client,
       logger: createLogger('silent', 'test'),

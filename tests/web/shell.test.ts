@@ -7,6 +7,7 @@ import { createApp } from '../../web/app.js';
 import { listen, type RunningServer } from '../../web/server.js';
 import { withoutSecret } from '../../lib/entra-settings.js';
 import { entraFor, TEST_SECRET } from '../support/app.js';
+import { TEST_DATA_KEY } from '../support/secrets.js';
 
 describe('web shell', () => {
   let server: RunningServer;
@@ -16,7 +17,7 @@ describe('web shell', () => {
     db = createDb(inject('postgresAdminUrl'));
     const temporal = new Client({ connection: Connection.lazy({ address: inject('temporalAddress') }) });
     server = await listen(
-      createApp({ config: loadConfig({ SESSION_SECRET: TEST_SECRET }), db, temporal, logger: createLogger('silent', 'test'), entra: withoutSecret(entraFor(undefined)) }),
+      createApp({ config: loadConfig({ SESSION_SECRET: TEST_SECRET, DATA_ENCRYPTION_KEY: TEST_DATA_KEY }), db, temporal, logger: createLogger('silent', 'test'), entra: withoutSecret(entraFor(undefined)) }),
       0,
       '127.0.0.1',
     );

@@ -22,6 +22,7 @@ import { upsertConnection } from '../../db/repositories/connections.js';
 import { createWebhookEndpoint } from '../../db/repositories/webhooks.js';
 import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import { endpointChangedSignal } from '../../workflows/webhooks/messages.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 /**
  * `npm run record-histories`: runs each workflow through a representative path on the dev server
@@ -82,7 +83,7 @@ describe('record workflow histories', () => {
     const orgId = await createOrgCommand(database.db, 'record-webhooks', 'Record Webhooks');
     const connectionId = await upsertConnection(database.db, { orgId, tenantId: DEMO_TENANT_ID, tenantName: 'Northwind Outfitters', verifiedDomains: [] });
     const receiver = await startReceiver();
-    const { id: endpointId } = await createWebhookEndpoint(database.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null });
+    const { id: endpointId } = await createWebhookEndpoint(database.db, { orgId, url: receiver.url, eventTypes: [], createdBy: null }, testWebhookSecrets);
     const handle = await wakeDelivery(temporal.client, temporal.taskQueue, endpointId);
     await database.db.insertInto('directory_users').values({ connection_id: connectionId, user_id: stableId('record', 'user'), display_name: 'Recorded User' }).execute();
     await waitFor(() => Promise.resolve(receiver.acknowledged().length === 1 ? true : undefined), 'the delivery');

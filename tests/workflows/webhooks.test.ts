@@ -14,6 +14,7 @@ import { startReceiver } from '../support/receiver.js';
 import { startProductStack, type ProductStack } from '../support/stack.js';
 import { syncHarness, type SyncHarness } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { testWebhookSecrets } from '../support/secrets.js';
 
 const group = (key: string) => stableId('northwind', 'group', key);
 const user = (name: string) => stableId('northwind', 'user', name);
@@ -109,7 +110,7 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
   it('an endpoint whose workflow is gone (never started, or terminated) is delivered to again when a worker starts', async () => {
     const late = await startReceiver();
     try {
-      const { id } = await createWebhookEndpoint(db(), { orgId: acmeOrg, url: late.url, eventTypes: ['user.updated'], createdBy: null });
+      const { id } = await createWebhookEndpoint(db(), { orgId: acmeOrg, url: late.url, eventTypes: ['user.updated'], createdBy: null }, testWebhookSecrets);
       stack.emulator.directory.findTenant(DEMO_TENANT_ID)!.updateUser(user('Eva Kowalska'), { displayName: 'Eva Kowalska-Nowak' });
       await sync.cycle();
       expect(await ensureDeliveries(stack.temporal.client, stack.temporal.taskQueue, db())).toBeGreaterThanOrEqual(1);

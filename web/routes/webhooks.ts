@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { setFlash, takeFlash } from '../../db/repositories/sessions.js';
-import { createWebhookEndpoint, deleteWebhookEndpoint, listWebhookEndpoints, setWebhookPaused } from '../../db/repositories/webhooks.js';
+import { createWebhookEndpoint, deleteWebhookEndpoint, listWebhookEndpoints, setWebhookPaused, WEBHOOK_SECRETS } from '../../db/repositories/webhooks.js';
+import { secretBox } from '../../lib/secret-box.js';
 import { wakeDelivery } from '../../lib/webhook-launcher.js';
 import { webhookUrlProblem } from '../../lib/webhooks.js';
 import { EVENT_TYPES } from '../api/schemas.js';
@@ -22,6 +23,8 @@ const createForm = z.object({
 export function webhooksRoutes({ db, views, access, config, temporal }: RouteDeps): Router {
   const router = Router();
   const allowPrivate = config.WEBHOOK_ALLOW_PRIVATE_TARGETS;
+  if (config.DATA_ENCRYPTION_KEY === undefined) throw new Error('createApp needs config.DATA_ENCRYPTION_KEY');
+  const secrets = secretBox(config.DATA_ENCRYPTION_KEY, WEBHOOK_SECRETS);
   const page = async (res: Response, extra: Record<string, unknown> = {}) => {
     const endpoints = await listWebhookEndpoints(db, res.locals.org!.id);
     res.send(views.render('webhooks', { ...res.locals, title: 'Webhooks', section: 'webhooks', endpoints, eventTypes: EVENT_TYPES, ...extra }));
@@ -40,7 +43,7 @@ export function webhooksRoutes({ db, views, access, config, temporal }: RouteDep
       return page(res, { error: problem, url: typeof given.url === 'string' ? given.url.slice(0, 2_000) : '' });
     }
     const types = form.data.types === undefined ? [] : [form.data.types].flat();
-    const created = await createWebhookEndpoint(db, { orgId: res.locals.org!.id, url: form.data.url, eventTypes: types.length === EVENT_TYPES.length ? [] : types, createdBy: res.locals.session!.accountId });
+    const created = await createWebhookEndpoint(db, { orgId: res.locals.org!.id, url: form.data.url, eventTypes: types.length === EVENT_TYPES.length ? [] : types, createdBy: res.locals.session!.accountId }, secrets);
     await wakeDelivery(temporal, config.TEMPORAL_TASK_QUEUE, created.id);
     // The secret is in this one answer only.
     res.setHeader('Cache-Control', 'no-store');
