@@ -26,9 +26,9 @@ import { entraSettingsFromConfig, withoutSecret } from '../lib/entra-settings.js
 import { parseWorld } from '../emulator/model.js';
 import { startEmulator } from '../emulator/server.js';
 import { trustCertificateAuthority } from '../lib/trust.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { sealStoredWebhookSecrets, WEBHOOK_SECRETS } from '../db/repositories/webhooks.js';
 import { secretBox } from '../lib/secret-box.js';
+import { sealStoredWebhookSecrets, WEBHOOK_SECRETS } from '../db/repositories/webhooks.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { loadOrCreateKeptSecret } from './kept-secret.js';
 import { findOrInstallTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';

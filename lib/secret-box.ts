@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 // configuration (DATA_ENCRYPTION_KEY).
 
 /** What a sealed value begins with; a stored value without it is from before sealing. */
-const SEALED = 'sealed:v1:';
+export const SEALED_PREFIX = 'sealed:v1:';
 
 export interface SecretBox {
   /** AES-256-GCM under the configured key; `context` (the row's org) is bound in, so a sealed value moved to another org's row does not open. */
@@ -14,7 +14,7 @@ export interface SecretBox {
   open(stored: string, context: string): string;
 }
 
-export const isSealed = (stored: string) => stored.startsWith(SEALED);
+export const isSealed = (stored: string) => stored.startsWith(SEALED_PREFIX);
 
 /** A box whose key is derived (HKDF-SHA256) from the configured key text, for one purpose. */
 export function secretBox(keyText: string, purpose: string): SecretBox {
@@ -24,11 +24,11 @@ export function secretBox(keyText: string, purpose: string): SecretBox {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context));
       const sealed = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-      return `${SEALED}${iv.toString('base64url')}:${sealed.toString('base64url')}`;
+      return `${SEALED_PREFIX}${iv.toString('base64url')}:${sealed.toString('base64url')}`;
     },
     open(stored, context) {
       if (!isSealed(stored)) throw new Error('this secret was stored before secrets were sealed: seal it first');
-      const [iv, sealed] = stored.slice(SEALED.length).split(':').map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer];
+      const [iv, sealed] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer];
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context));
         decipher.setAuthTag(sealed.subarray(sealed.length - 16));

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { isSealed, type SecretBox } from '../../lib/secret-box.js';
+import { SEALED_PREFIX, type SecretBox } from '../../lib/secret-box.js';
 import { newWebhookSecret } from '../../lib/webhooks.js';
 import type { Database } from '../schema.js';
 import { feedEnd, type FeedPosition } from './events.js';
@@ -47,9 +47,9 @@ export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): 
  * returns how many. A row another process sealed meanwhile is left as it is.
  */
 export async function sealStoredWebhookSecrets(db: Db, secrets: SecretBox): Promise<number> {
-  const plain = await db.selectFrom('webhook_endpoints').select(['id', 'org_id', 'secret']).where('secret', 'not like', 'sealed:%').execute();
+  const plain = await db.selectFrom('webhook_endpoints').select(['id', 'org_id', 'secret']).where('secret', 'not like', `${SEALED_PREFIX}%`).execute();
   let sealed = 0;
-  for (const row of plain.filter((row) => !isSealed(row.secret))) {
+  for (const row of plain) {
     const result = await db.updateTable('webhook_endpoints').set({ secret: secrets.seal(row.secret, row.org_id) }).where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
     sealed += Number(result.numUpdatedRows);
   }
