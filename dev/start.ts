@@ -116,7 +116,7 @@ try {
   }
   const sessionSecret = config.SESSION_SECRET ?? (await loadOrCreateKeptSecret(dataDir, 'session-secret'));
   const dataKey = config.DATA_ENCRYPTION_KEY ?? (await loadOrCreateKeptSecret(dataDir, 'data-encryption-key'));
-  const webhookSecrets = secretBox(dataKey, WEBHOOK_SECRETS);
+  const webhookSecrets = secretBox(dataKey, WEBHOOK_SECRETS, config.DATA_ENCRYPTION_KEY_PREVIOUS);
 
   let entraSettings = entraSettingsFromConfig(config);
   let entraLine = `Microsoft Entra app ${config.ENTRA_CLIENT_ID ?? ''} via ${config.ENTRA_LOGIN_HOST}`;

@@ -29,6 +29,8 @@ const schema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL where browsers reach the app' }).optional(),
   SESSION_SECRET: z.string().min(32, 'at least 32 characters of random text').optional(),
   DATA_ENCRYPTION_KEY: z.string().min(32, 'at least 32 characters of random text').optional(),
+  // While DATA_ENCRYPTION_KEY is rotated: the key it replaces, which still opens what it sealed.
+  DATA_ENCRYPTION_KEY_PREVIOUS: z.string().min(32, 'at least 32 characters of random text').optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -65,7 +67,7 @@ const schema = z.object({
 });
 
 /** Never echoed in an error message: their values are secrets (DATABASE_URL is shown with its password masked). */
-const SECRET_VARIABLES = new Set(['SESSION_SECRET', 'DATA_ENCRYPTION_KEY', 'ENTRA_CLIENT_SECRET']);
+const SECRET_VARIABLES = new Set(['SESSION_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_ENCRYPTION_KEY_PREVIOUS', 'ENTRA_CLIENT_SECRET']);
 
 export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 

@@ -10,15 +10,35 @@ export const SEALED_PREFIX = 'sealed:v1:';
 export interface SecretBox {
   /** AES-256-GCM under the configured key; `context` (the row's org) is bound in, so a sealed value moved to another org's row does not open. */
   seal(plain: string, context: string): string;
-  /** The secret; throws when the key or the context is not the one it was sealed with. */
+  /** The secret; throws when neither key opens it for this context. */
   open(stored: string, context: string): string;
+  /** Whether a stored value is not sealed under the current key yet: in clear, or under the previous key. */
+  needsSealing(stored: string, context: string): boolean;
 }
 
 export const isSealed = (stored: string) => stored.startsWith(SEALED_PREFIX);
 
-/** A box whose key is derived (HKDF-SHA256) from the configured key text, for one purpose. */
-export function secretBox(keyText: string, purpose: string): SecretBox {
-  const key = Buffer.from(hkdfSync('sha256', keyText, 'hook-data-encryption', purpose, 32));
+const keyFor = (keyText: string, purpose: string) => Buffer.from(hkdfSync('sha256', keyText, 'hook-data-encryption', purpose, 32));
+
+/** The secret sealed in `stored` under this key, or undefined when it does not open. */
+function openWith(key: Buffer, stored: string, context: string): string | undefined {
+  const [iv, sealed] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer];
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A box whose key is derived (HKDF-SHA256) from the configured key text, for one purpose. While a
+ * key is rotated, the previous one (DATA_ENCRYPTION_KEY_PREVIOUS) still opens what it sealed.
+ */
+export function secretBox(keyText: string, purpose: string, previousKeyText?: string): SecretBox {
+  const key = keyFor(keyText, purpose);
+  const previous = previousKeyText === undefined ? undefined : keyFor(previousKeyText, purpose);
   return {
     seal(plain, context) {
       const iv = randomBytes(12);
@@ -28,14 +48,12 @@ export function secretBox(keyText: string, purpose: string): SecretBox {
     },
     open(stored, context) {
       if (!isSealed(stored)) throw new Error('this secret was stored before secrets were sealed: seal it first');
-      const [iv, sealed] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer];
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context));
-        decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8');
-      } catch {
-        throw new Error('a stored secret does not open with DATA_ENCRYPTION_KEY: the key changed, or the value was moved to another row');
-      }
+      const secret = openWith(key, stored, context) ?? (previous && openWith(previous, stored, context));
+      if (secret === undefined) throw new Error('a stored secret does not open with DATA_ENCRYPTION_KEY: the key changed, or the value was moved to another row');
+      return secret;
+    },
+    needsSealing(stored, context) {
+      return !isSealed(stored) || (openWith(key, stored, context) === undefined && previous !== undefined && openWith(previous, stored, context) !== undefined);
     },
   };
 }

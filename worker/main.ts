@@ -20,7 +20,7 @@ import { secretBox } from '../lib/secret-box.js';
 
 /** `npm run worker`: the production worker, against an external Postgres and Temporal. */
 const config = loadConfigOrExit('DATABASE_URL', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET', 'DATA_ENCRYPTION_KEY');
-const webhookSecrets = secretBox(config.DATA_ENCRYPTION_KEY, WEBHOOK_SECRETS);
+const webhookSecrets = secretBox(config.DATA_ENCRYPTION_KEY, WEBHOOK_SECRETS, config.DATA_ENCRYPTION_KEY_PREVIOUS);
 // Address, namespace, TLS and API key as Temporal's own tooling reads them (Temporal Cloud included).
 const temporalConfig = temporalConnectConfigOrExit();
 const entra = createEntraClients(entraSettingsFromConfig(config)!);
@@ -69,8 +69,8 @@ try {
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...tuning, tracing: tracing !== undefined }, 'worker started');
   const running = worker.run();
   await sealStoredWebhookSecrets(db, webhookSecrets).then(
-    (sealed) => sealed > 0 && logger.info({ sealed }, 'webhook signing secrets stored in clear are sealed now'),
-    (error: unknown) => logger.warn({ err: error }, 'could not seal the webhook signing secrets stored in clear; the next worker start does'),
+    (sealed) => sealed > 0 && logger.info({ sealed }, 'webhook signing secrets sealed under the current DATA_ENCRYPTION_KEY (they were in clear, or under the previous key)'),
+    (error: unknown) => logger.warn({ err: error }, 'could not seal the webhook signing secrets under the current key; the next worker start does'),
   );
   await ensureDeliveries(temporal.client, config.TEMPORAL_TASK_QUEUE, db).then(
     (endpoints) => logger.info({ endpoints }, 'webhook deliveries running'),

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { SEALED_PREFIX, type SecretBox } from '../../lib/secret-box.js';
+import { isSealed, type SecretBox } from '../../lib/secret-box.js';
 import { newWebhookSecret } from '../../lib/webhooks.js';
 import type { Database } from '../schema.js';
 import { feedEnd, type FeedPosition } from './events.js';
@@ -43,14 +43,16 @@ export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): 
 }
 
 /**
- * Seals the secrets stored in clear before sealing existed (the worker does it as it starts);
- * returns how many. A row another process sealed meanwhile is left as it is.
+ * Seals under the current key the secrets stored in clear (before sealing existed) and those
+ * sealed under the previous key (during a key rotation); the worker does it as it starts.
+ * Returns how many. A row another process sealed meanwhile is left as it is.
  */
 export async function sealStoredWebhookSecrets(db: Db, secrets: SecretBox): Promise<number> {
-  const plain = await db.selectFrom('webhook_endpoints').select(['id', 'org_id', 'secret']).where('secret', 'not like', `${SEALED_PREFIX}%`).execute();
+  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'org_id', 'secret']).execute();
   let sealed = 0;
-  for (const row of plain) {
-    const result = await db.updateTable('webhook_endpoints').set({ secret: secrets.seal(row.secret, row.org_id) }).where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
+  for (const row of rows.filter((row) => secrets.needsSealing(row.secret, row.org_id))) {
+    const plain = isSealed(row.secret) ? secrets.open(row.secret, row.org_id) : row.secret;
+    const result = await db.updateTable('webhook_endpoints').set({ secret: secrets.seal(plain, row.org_id) }).where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
     sealed += Number(result.numUpdatedRows);
   }
   return sealed;

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookActivities } from '../../activities/webhooks/index.js';
 import { createOrgCommand } from '../../cli/commands.js';
 import { upsertConnection } from '../../db/repositories/connections.js';
-import { createWebhookEndpoint, sealStoredWebhookSecrets } from '../../db/repositories/webhooks.js';
-import type { SecretBox } from '../../lib/secret-box.js';
+import { createWebhookEndpoint, sealStoredWebhookSecrets, WEBHOOK_SECRETS } from '../../db/repositories/webhooks.js';
+import { secretBox, type SecretBox } from '../../lib/secret-box.js';
 import { verifyWebhook } from '../../lib/webhooks.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startReceiver } from '../support/receiver.js';
-import { testWebhookSecrets } from '../support/secrets.js';
+import { TEST_DATA_KEY, testWebhookSecrets } from '../support/secrets.js';
 
 /**
  * Webhook signing secrets are stored sealed (DATA_ENCRYPTION_KEY): a copy of the database gives
@@ -70,6 +70,22 @@ describe('webhook signing secrets at rest', () => {
     const later = await deliver(id, orgs[0]!);
     expect(later.failure).toBeUndefined();
     expect(verifyWebhook(plain, later.received[0]!.body, later.received[0]!.signature)).toBe(true);
+  });
+
+  it('a key rotation: with the old key as the previous one, deliveries still sign, and the worker’s start seals every secret under the new key', async () => {
+    const { id, secret } = await createWebhookEndpoint(database.db, { orgId: orgs[0]!.orgId, url: receiver.url, eventTypes: [], createdBy: null }, testWebhookSecrets);
+    const rotated = secretBox('a-new-data-encryption-key-0123456789-abcdefgh', WEBHOOK_SECRETS, TEST_DATA_KEY);
+    const during = await deliver(id, orgs[0]!, { secrets: rotated });
+    expect(during.failure).toBeUndefined();
+    expect(verifyWebhook(secret, during.received[0]!.body, during.received[0]!.signature)).toBe(true);
+
+    expect(await sealStoredWebhookSecrets(database.db, rotated)).toBeGreaterThanOrEqual(1);
+    expect(await sealStoredWebhookSecrets(database.db, rotated)).toBe(0);
+    const after = await deliver(id, orgs[0]!, { secrets: secretBox('a-new-data-encryption-key-0123456789-abcdefgh', WEBHOOK_SECRETS) }); // the previous key gone
+    expect(after.failure).toBeUndefined();
+    expect(verifyWebhook(secret, after.received[0]!.body, after.received[0]!.signature)).toBe(true);
+    const stale = await deliver(id, orgs[0]!); // a worker still on the old key
+    expect(stale.failure).toMatch(/not sent: a stored secret does not open with DATA_ENCRYPTION_KEY/);
   });
 
   it('a sealed secret copied into another org’s endpoint does not open there: nothing is sent', async () => {

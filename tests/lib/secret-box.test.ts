@@ -14,6 +14,20 @@ describe('secrets sealed at rest', () => {
     expect(box.seal(secret, 'org-a')).not.toBe(sealed); // a fresh nonce each time
   });
 
+  it('while the key is rotated, the previous key still opens what it sealed, and says what needs sealing again', () => {
+    const old = box.seal(secret, 'org-a');
+    const rotated = secretBox('the-new-data-encryption-key-of-32-characters', 'webhook signing secrets', 'a-data-encryption-key-of-32-characters-or-more');
+    expect(rotated.open(old, 'org-a')).toBe(secret);
+    expect(rotated.needsSealing(old, 'org-a')).toBe(true);
+    expect(rotated.needsSealing(secret, 'org-a')).toBe(true); // in clear
+    const fresh = rotated.seal(secret, 'org-a');
+    expect(rotated.needsSealing(fresh, 'org-a')).toBe(false);
+    expect(secretBox('the-new-data-encryption-key-of-32-characters', 'webhook signing secrets').open(fresh, 'org-a')).toBe(secret);
+    expect(() => box.open(fresh, 'org-a')).toThrow(/does not open/); // the old key does not open the new seal
+    expect(() => rotated.open(old, 'org-b')).toThrow(/does not open/); // nor does the previous key open it for another org
+    expect(rotated.needsSealing(old, 'org-b')).toBe(false); // what opens with neither is left alone
+  });
+
   it('another key, another purpose, or a changed byte does not open it', () => {
     const sealed = box.seal(secret, 'org-a');
     expect(() => secretBox('another-data-encryption-key-of-32-characters', 'webhook signing secrets').open(sealed, 'org-a')).toThrow(/does not open/);
