@@ -78,9 +78,9 @@ function resolveAll(resolver: Resolver, host: string): Promise<dns.LookupAddress
   });
 }
 
-/** Why a delivery to this host is refused (`PRIVATE_TARGET` on the error), from the resolver. */
+/** Why a delivery to this host is refused; the connection's look-up fails with it as a `PRIVATE_TARGET` error. */
+const privateTargetProblem = (host: string) => `${host} resolves to a private or local address`;
 const PRIVATE_TARGET = 'HOOK_PRIVATE_TARGET';
-const privateTarget = (host: string) => Object.assign(new Error(`${host} resolves to a private or local address`), { code: PRIVATE_TARGET });
 
 /**
  * Checked again by the worker right before each delivery, on the addresses the name resolves to
@@ -92,7 +92,7 @@ export async function deliveryTargetProblem(url: string, { allowPrivate, resolve
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const addresses = net.isIP(host) ? [{ address: host }] : await resolveAll(resolver, host);
   if (addresses.length === 0) return `${host} does not resolve`;
-  return addresses.some((entry) => isPrivateAddress(entry.address)) ? privateTarget(host).message : undefined;
+  return addresses.some((entry) => isPrivateAddress(entry.address)) ? privateTargetProblem(host) : undefined;
 }
 
 /**
@@ -105,7 +105,7 @@ function publicOnly(resolver: Resolver): LookupFunction {
   return (host, options, callback) => {
     void resolveAll(resolver, host).then((addresses) => {
       if (addresses.length === 0) return callback(Object.assign(new Error(`${host} does not resolve`), { code: 'ENOTFOUND' }), '');
-      if (addresses.some((entry) => isPrivateAddress(entry.address))) return callback(privateTarget(host), '');
+      if (addresses.some((entry) => isPrivateAddress(entry.address))) return callback(Object.assign(new Error(privateTargetProblem(host)), { code: PRIVATE_TARGET }), '');
       if (options.all) return callback(null, addresses);
       const wanted = addresses.find((entry) => !options.family || entry.family === options.family) ?? addresses[0]!;
       return callback(null, wanted.address, wanted.family);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
+import { writeEventsOfOneOrg } from '../../db/repositories/events.js';
 import { loadConfig, workerTuning } from '../../lib/config.js';
 import { MAX_REQUESTS_IN_FLIGHT } from '../../activities/graph/pacing.js';
 import { READS_PER_BATCH } from '../../activities/sync/read-full.js';
@@ -168,7 +169,7 @@ async function writeRowsAsCommitted(db: Awaited<ReturnType<typeof startBenchProd
   await db
     .transaction()
     .execute(async (trx) => {
-      await sql`select hook_events_of_one_org(${connectionId}::uuid)`.execute(trx);
+      await writeEventsOfOneOrg(trx, connectionId);
       await sql`insert into entra_connections (id, org_id, tenant_id, tenant_name) select ${copy}::uuid, org_id, gen_random_uuid(), tenant_name from entra_connections where id = ${connectionId}::uuid`.execute(trx);
       await sql`insert into synced_groups (connection_id, group_id, display_name) select ${copy}::uuid, group_id, display_name from synced_groups where connection_id = ${connectionId}::uuid`.execute(trx);
       await sql`insert into group_edges (connection_id, group_id, member_id, member_type)
