@@ -1,6 +1,7 @@
 import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
 import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
 import type { Benchmark } from '../figures.js';
+import { graphPage, graphToken, type GraphPage } from '../support/graph-page.js';
 import { startEmulatorProcess } from '../support/emulator-process.js';
 
 const SELECT = 'id,displayName,mail,userPrincipalName,userType,accountEnabled';
@@ -20,17 +21,12 @@ export const emulatorBenchmark: Benchmark = {
     try {
       await emulator.control(`/tenants/${tenantId}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
       await emulator.control('/faults', 'PATCH', { throttling: false, latencyMs: 0 });
-      const tokenResponse = await fetch(`${emulator.httpsUrl}/${tenantId}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' }),
-      });
-      const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+      const token = await graphToken(emulator.httpsUrl, tenantId, { id: DEMO_APP_ID, secret: DEMO_APP_SECRET });
       const groups: string[] = [];
       for (let url: string | undefined = `${emulator.httpsUrl}/v1.0/groups?$select=id&$top=999`; url; ) {
-        const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).json()) as { value: Array<{ id: string }>; '@odata.nextLink'?: string };
+        const page: GraphPage = await graphPage(url, token);
         groups.push(...page.value.map((group) => group.id));
-        url = page['@odata.nextLink'];
+        url = page.nextLink;
       }
 
       const readAll = async () => {
@@ -43,13 +39,11 @@ export const emulatorBenchmark: Benchmark = {
           Array.from({ length: CONCURRENCY }, async () => {
             for (let groupId = queue.shift(); groupId; groupId = queue.shift()) {
               for (let url: string | undefined = `${emulator.httpsUrl}/v1.0/groups/${groupId}/transitiveMembers?$select=${SELECT}&$top=999`; url; ) {
-                const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-                const text = await response.text();
-                const page = JSON.parse(text) as { value: unknown[]; '@odata.nextLink'?: string };
+                const page: GraphPage = await graphPage(url, token);
                 pages += 1;
                 members += page.value.length;
-                bytes += text.length;
-                url = page['@odata.nextLink'];
+                bytes += page.text.length;
+                url = page.nextLink;
               }
             }
           }),
@@ -71,9 +65,9 @@ export const emulatorBenchmark: Benchmark = {
         let pages = 0;
         const started = performance.now();
         for (let url: string | undefined = `${emulator.httpsUrl}/v1.0/groups/${allGroupId}/transitiveMembers?$select=${SELECT}&$top=999`; url; ) {
-          const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).json()) as { '@odata.nextLink'?: string };
+          const page: GraphPage = await graphPage(url, token);
           pages += 1;
-          url = page['@odata.nextLink'];
+          url = page.nextLink;
         }
         return pages / ((performance.now() - started) / 1000);
       };
