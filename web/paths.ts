@@ -21,7 +21,7 @@ export const paths = {
   apiKeys: API_KEYS,
   revokeApiKey: (keyId: string) => `${API_KEYS}/${encodeURIComponent(keyId)}/revoke`,
   webhooks: WEBHOOKS,
-  webhookAction: (endpointId: string, action: 'pause' | 'resume' | 'delete') => `${WEBHOOKS}/${encodeURIComponent(endpointId)}/${action}`,
+  webhookAction: (endpointId: string, action: 'pause' | 'resume' | 'delete' | 'roll-secret') => `${WEBHOOKS}/${encodeURIComponent(endpointId)}/${action}`,
   groups: GROUPS,
   groupSearch: `${GROUPS}/search`,
   groupsPreview: `${GROUPS}/preview`,

@@ -26,9 +26,36 @@ export async function createWebhookEndpoint(db: Db, endpoint: { orgId: string; u
   return { id: row.id, secret };
 }
 
-/** The org's endpoints for Settings (never their secrets). */
+/**
+ * Which signing secret an endpoint holds, for a page to send back with "Roll secret": a digest of
+ * the stored (sealed) value, which tells nothing of the secret but changes with every roll.
+ */
+const secretVersion = sql<string>`substr(encode(sha256(convert_to(secret, 'UTF8')), 'hex'), 1, 16)`;
+
+/** The org's endpoints for Settings (never their secrets; the version of each). */
 export function listWebhookEndpoints(db: Db, orgId: string) {
-  return db.selectFrom('webhook_endpoints').select(LISTED).where('org_id', '=', orgId).where('deleted_at', 'is', null).orderBy('created_at').execute();
+  return db.selectFrom('webhook_endpoints').select([...LISTED, secretVersion.as('secret_version')]).where('org_id', '=', orgId).where('deleted_at', 'is', null).orderBy('created_at').execute();
+}
+
+/**
+ * Gives one of the org's endpoints a new signing secret, returned once and stored sealed; the old
+ * one signs nothing from now on. Only if the endpoint still holds the secret `seenVersion` names
+ * (what the admin's page showed): a roll another admin made meanwhile is not rolled over unseen.
+ */
+export async function rollWebhookSecret(db: Db, endpoint: { orgId: string; id: string; seenVersion: string }, secrets: SecretBox): Promise<{ rolled: { url: string; secret: string } } | 'missing' | 'changed'> {
+  const secret = newWebhookSecret();
+  const row = await db
+    .updateTable('webhook_endpoints')
+    .set({ secret: secrets.seal(secret, endpoint.orgId) })
+    .where('org_id', '=', endpoint.orgId)
+    .where('id', '=', endpoint.id)
+    .where('deleted_at', 'is', null)
+    .where(secretVersion, '=', endpoint.seenVersion)
+    .returning('url')
+    .executeTakeFirst();
+  if (row !== undefined) return { rolled: { url: row.url, secret } };
+  const exists = await db.selectFrom('webhook_endpoints').select('id').where('org_id', '=', endpoint.orgId).where('id', '=', endpoint.id).where('deleted_at', 'is', null).executeTakeFirst();
+  return exists === undefined ? 'missing' : 'changed';
 }
 
 /** Pause or resume one of the org's endpoints; false when the org has no such endpoint. */

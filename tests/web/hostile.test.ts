@@ -128,6 +128,7 @@ describe('hostile input: malformed, oversized and injection-shaped requests, oth
     'POST /org/settings/webhooks/:endpointId/pause': { path: true, changes: true },
     'POST /org/settings/webhooks/:endpointId/resume': { path: true, changes: true },
     'POST /org/settings/webhooks/:endpointId/delete': { path: true, changes: true },
+    'POST /org/settings/webhooks/:endpointId/roll-secret': { path: true, form: ['seen'], changes: true },
     // The directory API: without a key every one is a 401 here (tests/web/api.test.ts attacks it with keys).
     'GET /api/v1/openapi.json': {},
     'GET /api/v1/connections': {},

@@ -69,6 +69,10 @@ describe('logs hold no session cookie, consent state, code, token or secret', ()
     await browser.request('/org/settings/webhooks');
     const hook = await browser.post('/org/settings/webhooks', { url: 'https://hooks.example.com/logged' });
     secrets.set('webhook signing secret', /id="new-secret"[^>]*value="(whsec_[\w-]{43})"/.exec(hook.text)![1]!);
+    // … and the one Roll secret gives it.
+    const [, rollPath, seen] = /action="([^"]*\/roll-secret)"[^>]*>.*?name="seen" value="([0-9a-f]{16})"/.exec((await browser.request('/org/settings/webhooks')).text)!;
+    const rolled = await browser.post(rollPath!, { seen: seen! });
+    secrets.set('rolled webhook signing secret', /id="new-secret"[^>]*value="(whsec_[\w-]{43})"/.exec(rolled.text)![1]!);
     await browser.request('/sign-in', { form: { _csrf: 'forged' } }); // a refused request is logged too
     secrets.set('client secret', DEMO_APP_SECRET);
     secrets.set('password', PASSWORD);

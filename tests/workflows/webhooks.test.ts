@@ -107,6 +107,53 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
     expect((await admin.request(paths.webhooks)).text).not.toContain(receiver.url);
   });
 
+  it('rolled, deliveries are signed with the new secret only; a roll from a page shown before another roll, or by another org, changes nothing', async () => {
+    const rolling = await startReceiver();
+    try {
+      const created = await admin.post(paths.webhooks, { url: rolling.url, types: 'user.updated' });
+      const oldSecret = /id="new-secret"[^>]*value="(whsec_[\w-]{43})"/.exec(created.text)![1]!;
+      const id = (await db().selectFrom('webhook_endpoints').select('id').where('url', '=', rolling.url).executeTakeFirstOrThrow()).id;
+      const stored = async () => (await db().selectFrom('webhook_endpoints').select('secret').where('id', '=', id).executeTakeFirstOrThrow()).secret;
+      // What each admin's page sends back with "Roll secret": the version of the secret it showed.
+      const seenOnPage = async (browser: Browser) => new RegExp(`${paths.webhookAction(id, 'roll-secret')}"[^>]*>.*?name="seen" value="([0-9a-f]{16})"`).exec((await browser.request(paths.webhooks)).text)![1]!;
+      const firstTab = await seenOnPage(admin);
+      const secondTab = await seenOnPage(admin);
+
+      // Another org's admin, even with the version this page showed: nothing there for them.
+      await outsider.request(paths.webhooks);
+      expect((await outsider.post(paths.webhookAction(id, 'roll-secret'), { seen: firstTab })).status).toBe(404);
+      const before = await stored();
+
+      const rolled = await admin.post(paths.webhookAction(id, 'roll-secret'), { seen: firstTab });
+      expect([rolled.status, rolled.headers.get('cache-control')]).toEqual([200, 'no-store']);
+      expect(rolled.text).toContain('Signing secret rolled');
+      const newSecret = /id="new-secret"[^>]*value="(whsec_[\w-]{43})"/.exec(rolled.text)![1]!;
+      expect(newSecret).not.toBe(oldSecret);
+      expect(await stored()).not.toBe(before);
+      expect(await stored()).not.toContain(newSecret);
+
+      // The other tab still shows the page from before the roll: its roll is refused, and the
+      // secret its admin was just shown stays the one that signs.
+      const stale = await admin.post(paths.webhookAction(id, 'roll-secret'), { seen: secondTab });
+      expect(stale.status).toBe(409);
+      expect(stale.text).toContain('changed after this page was shown');
+      expect(stale.text).not.toContain('id="new-secret"');
+      const afterRoll = await stored();
+      expect((await admin.post(paths.webhookAction(id, 'roll-secret'), { seen: 'not a version' })).status).toBe(409);
+      expect(await stored()).toBe(afterRoll);
+
+      stack.emulator.directory.findTenant(DEMO_TENANT_ID)!.updateUser(user('Ravi Patel'), { displayName: 'Ravi Patel-Rolled' });
+      await sync.cycle();
+      await waitFor(() => Promise.resolve(rolling.acknowledged().length > 0 ? true : undefined), 'a delivery after the roll', 30_000);
+      const delivery = rolling.received.at(-1)!;
+      expect(verifyWebhook(newSecret, delivery.body, delivery.signature)).toBe(true);
+      expect(verifyWebhook(oldSecret, delivery.body, delivery.signature)).toBe(false);
+      await deleteWebhookEndpoint(db(), acmeOrg, id);
+    } finally {
+      await rolling.close();
+    }
+  });
+
   it('an endpoint whose workflow is gone (never started, or terminated) is delivered to again when a worker starts', async () => {
     const late = await startReceiver();
     try {
@@ -131,7 +178,7 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
       const id = (await db().selectFrom('webhook_endpoints').select('id').where('deleted_at', 'is', null).executeTakeFirstOrThrow()).id;
       const theirs = await outsider.request(paths.webhooks);
       expect(theirs.text).not.toContain(other.url);
-      for (const action of ['pause', 'resume', 'delete'] as const) expect((await outsider.post(paths.webhookAction(id, action))).status).toBe(404);
+      for (const action of ['pause', 'resume', 'delete', 'roll-secret'] as const) expect((await outsider.post(paths.webhookAction(id, action))).status).toBe(404);
       expect((await db().selectFrom('webhook_endpoints').select(['paused', 'deleted_at']).where('id', '=', id).executeTakeFirstOrThrow())).toEqual({ paused: false, deleted_at: null });
 
       const count = async () => (await db().selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
