@@ -15,12 +15,13 @@ const createForm = z.object({
   types: z.union([z.enum(EVENT_TYPES), z.array(z.enum(EVENT_TYPES))], { error: 'Choose event types from the list.' }).optional(),
 });
 
-export const ROLLED_MEANWHILE = "This webhook's signing secret changed after this page was shown (another tab or another admin rolled it). Nothing was changed: roll it again from this page if you still want a new one.";
+const ROLLED_MEANWHILE = "This webhook's signing secret changed after this page was shown (another tab or another admin rolled it). Nothing was changed: roll it again from this page if you still want a new one.";
 
 /**
  * Settings → Webhooks: an org admin registers endpoints for the change events (the signing secret
- * shown once), chooses their types, pauses, resumes and deletes them, rolls their secrets, and sees each one's last
- * delivery. Endpoints are the org's: another org's id is a 404 like any unknown one.
+ * shown once), chooses their types, pauses, resumes and deletes them, rolls their secrets, and
+ * sees each one's last delivery. Endpoints are the org's: another org's id is a 404 like any
+ * unknown one.
  */
 export function webhooksRoutes({ db, views, access, config, temporal }: RouteDeps): Router {
   const router = Router();
