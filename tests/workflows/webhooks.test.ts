@@ -124,6 +124,8 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
       expect((await outsider.post(paths.webhookAction(id, 'roll-secret'), { seen: firstTab })).status).toBe(404);
       const before = await stored();
 
+      // The switch the page advises: pause, roll, give the receiver the new secret, resume.
+      expect((await admin.post(paths.webhookAction(id, 'pause'))).status).toBe(303);
       const rolled = await admin.post(paths.webhookAction(id, 'roll-secret'), { seen: firstTab });
       expect([rolled.status, rolled.headers.get('cache-control')]).toEqual([200, 'no-store']);
       expect(rolled.text).toContain('Signing secret rolled');
@@ -144,7 +146,11 @@ describe('webhooks: signed, ordered, retried deliveries of the change events', (
 
       stack.emulator.directory.findTenant(DEMO_TENANT_ID)!.updateUser(user('Ravi Patel'), { displayName: 'Ravi Patel-Rolled' });
       await sync.cycle();
+      await pause(1_000);
+      expect(rolling.received).toEqual([]);
+      expect((await admin.post(paths.webhookAction(id, 'resume'))).status).toBe(303);
       await waitFor(() => Promise.resolve(rolling.acknowledged().length > 0 ? true : undefined), 'a delivery after the roll', 30_000);
+      expect(rolling.received.map((attempt) => attempt.answered)).toEqual([200]);
       const delivery = rolling.received.at(-1)!;
       expect(verifyWebhook(newSecret, delivery.body, delivery.signature)).toBe(true);
       expect(verifyWebhook(oldSecret, delivery.body, delivery.signature)).toBe(false);
