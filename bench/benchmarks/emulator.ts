@@ -1,7 +1,8 @@
-import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
+import { DEMO_APP_ID } from '../../emulator/demo.js';
 import { generateTenant, LARGE_TENANT } from '../../emulator/generate.js';
 import type { Benchmark } from '../figures.js';
-import { graphPage, graphToken, type GraphPage } from '../support/graph-page.js';
+import { graphPage, type GraphPage } from '../support/graph-page.js';
+import { appToken } from '../../tests/support/emulator.js';
 import { startEmulatorProcess } from '../support/emulator-process.js';
 
 const SELECT = 'id,displayName,mail,userPrincipalName,userType,accountEnabled';
@@ -21,7 +22,7 @@ export const emulatorBenchmark: Benchmark = {
     try {
       await emulator.control(`/tenants/${tenantId}/consent`, 'POST', { action: 'grant', appId: DEMO_APP_ID });
       await emulator.control('/faults', 'PATCH', { throttling: false, latencyMs: 0 });
-      const token = await graphToken(emulator.httpsUrl, tenantId, { id: DEMO_APP_ID, secret: DEMO_APP_SECRET });
+      const token = await appToken(emulator, tenantId);
       const groups: string[] = [];
       for (let url: string | undefined = `${emulator.httpsUrl}/v1.0/groups?$select=id&$top=999`; url; ) {
         const page: GraphPage = await graphPage(url, token);

@@ -6,14 +6,14 @@ import { loadConfig, workerTuning } from '../../lib/config.js';
 import { MAX_REQUESTS_IN_FLIGHT } from '../../activities/graph/pacing.js';
 import { READS_PER_BATCH } from '../../activities/sync/read-full.js';
 import { REQUESTS_PER_READ } from '../../activities/sync/read-group.js';
-import { DEMO_APP_ID, DEMO_APP_SECRET } from '../../emulator/demo.js';
 import { generateTenant, HUGE_TENANT, LARGE_TENANT } from '../../emulator/generate.js';
 import { BUDGET_PER_10S } from '../../emulator/throttle.js';
 import { BATCHES_IN_FLIGHT } from '../../workflows/sync/activities.js';
 import type { Benchmark } from '../figures.js';
 import { startWorkerProcess } from '../../tests/support/start-worker-process.js';
-import { graphPage, graphToken, type GraphPage } from '../support/graph-page.js';
-import { startBenchProduct } from '../support/product.js';
+import { graphPage, type GraphPage } from '../support/graph-page.js';
+import { appToken } from '../../tests/support/emulator.js';
+import { startBenchProduct, type BenchProduct } from '../support/product.js';
 import { graphCost, reportPhases, round, syncedConnection } from '../support/synced-connection.js';
 
 /** Real Graph's pace, as the issue that asked for this run sets it: per request, more per $batch item, and jitter. */
@@ -43,12 +43,8 @@ export const syncBenchmark: Benchmark = {
       await hugeProduct.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
       const { result: first, peak } = await withWorkerProcess(hugeProduct, 'bench-huge', async (queue) => {
         const connection = await syncedConnection(hugeProduct, huge, {}, queue);
-        const before = await writeAheadLog(hugeProduct.db);
-        const cycle = await connection.cycle();
-        const after = await writeAheadLog(hugeProduct.db);
+        const cycle = await cycleReportingWal(hugeProduct, connection, '300,000 users', report);
         await connection.handle.terminate();
-        report({ figure: '300,000 users: write-ahead log written', value: Math.round((after.bytes - before.bytes) / 1024 / 1024), unit: 'MiB', goal: null });
-        report({ figure: '300,000 users: checkpoints during the sync', value: after.checkpoints - before.checkpoints, unit: 'checkpoints', goal: null });
         return cycle;
       });
       hugeSeconds = first.seconds;
@@ -68,11 +64,7 @@ export const syncBenchmark: Benchmark = {
       // the two compares the same set-up, and the memory is the worker's alone.
       const { result: large, peak } = await withWorkerProcess(product, 'bench-large', async (queue) => {
         const connection = await syncedConnection(product, tenant, {}, queue);
-        const before = await writeAheadLog(product.db);
-        const cycle = await connection.cycle();
-        const after = await writeAheadLog(product.db);
-        report({ figure: 'full first sync: write-ahead log written', value: Math.round((after.bytes - before.bytes) / 1024 / 1024), unit: 'MiB', goal: null });
-        report({ figure: 'full first sync: checkpoints during the sync', value: after.checkpoints - before.checkpoints, unit: 'checkpoints', goal: null });
+        const cycle = await cycleReportingWal(product, connection, 'full first sync', report);
         const again = await connection.cycle();
         await connection.handle.terminate();
         return { first: cycle, second: again, connectionId: connection.connectionId };
@@ -138,7 +130,7 @@ export const syncBenchmark: Benchmark = {
  * The product's worker in a process of its own on `queue`, for `work`; then its peak resident set
  * (VmHWM, in MiB), which the kernel kept for it alone.
  */
-async function withWorkerProcess<T>(product: Awaited<ReturnType<typeof startBenchProduct>>, queue: string, work: (queue: string) => Promise<T>): Promise<{ result: T; peak: number }> {
+async function withWorkerProcess<T>(product: BenchProduct, queue: string, work: (queue: string) => Promise<T>): Promise<{ result: T; peak: number }> {
   const worker = startWorkerProcess({
     databaseUrl: product.databaseUrl,
     temporalAddress: product.temporalAddress,
@@ -157,8 +149,18 @@ async function withWorkerProcess<T>(product: Awaited<ReturnType<typeof startBenc
   }
 }
 
+/** One cycle of `connection`, reporting the write-ahead log PostgreSQL wrote and the checkpoints it made meanwhile. */
+async function cycleReportingWal(product: BenchProduct, connection: Awaited<ReturnType<typeof syncedConnection>>, label: string, report: Parameters<Benchmark['run']>[0]) {
+  const before = await writeAheadLog(product.db);
+  const cycle = await connection.cycle();
+  const after = await writeAheadLog(product.db);
+  report({ figure: `${label}: write-ahead log written`, value: Math.round((after.bytes - before.bytes) / 1024 / 1024), unit: 'MiB', goal: null });
+  report({ figure: `${label}: checkpoints during the sync`, value: after.checkpoints - before.checkpoints, unit: 'checkpoints', goal: null });
+  return cycle;
+}
+
 /** Where PostgreSQL's write-ahead log is (bytes since its start) and how many checkpoints it has made. */
-async function writeAheadLog(db: Awaited<ReturnType<typeof startBenchProduct>>['db']): Promise<{ bytes: number; checkpoints: number }> {
+async function writeAheadLog(db: BenchProduct['db']): Promise<{ bytes: number; checkpoints: number }> {
   // PostgreSQL 17 moved the checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer.
   const { rows } = await sql<{ bytes: string; checkpoints: string }>`
     select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as bytes,
@@ -175,7 +177,7 @@ function tenantGroups(options: typeof HUGE_TENANT): { id: string; groups: Array<
 }
 
 async function servePagesAlone(origin: string, tenantId: string, groupIds: string[]): Promise<number> {
-  const token = await graphToken(origin, tenantId, { id: DEMO_APP_ID, secret: DEMO_APP_SECRET });
+  const token = await appToken({ httpsUrl: origin }, tenantId);
   const queue = [...groupIds];
   const started = performance.now();
   await Promise.all(
@@ -198,7 +200,7 @@ async function servePagesAlone(origin: string, tenantId: string, groupIds: strin
  * tables (`events: false`: without their triggers, so without change events); then rolled back.
  * Returns the seconds it took.
  */
-async function writeRowsAsCommitted(db: Awaited<ReturnType<typeof startBenchProduct>>['db'], connectionId: string, { events = true } = {}): Promise<number> {
+async function writeRowsAsCommitted(db: BenchProduct['db'], connectionId: string, { events = true } = {}): Promise<number> {
   const copy = randomUUID();
   const started = performance.now();
   await db
@@ -229,7 +231,7 @@ async function writeRowsAsCommitted(db: Awaited<ReturnType<typeof startBenchProd
 /** Ends the contract floor's transaction once its rows are written. */
 class RolledBack extends Error {}
 
-async function loadRowsAlone(db: Awaited<ReturnType<typeof startBenchProduct>>['db'], tenant: ReturnType<typeof generateTenant>): Promise<number> {
+async function loadRowsAlone(db: BenchProduct['db'], tenant: ReturnType<typeof generateTenant>): Promise<number> {
   const connectionId = randomUUID();
   const users = tenant.users!;
   const started = performance.now();

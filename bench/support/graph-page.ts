@@ -17,15 +17,3 @@ export interface GraphPage {
   /** The answer as it came, to count its bytes. */
   text: string;
 }
-
-/** The emulator's token for its demo app in `tenantId`, or an error saying why there is none. */
-export async function graphToken(origin: string, tenantId: string, app: { id: string; secret: string }): Promise<string> {
-  const response = await fetch(`${origin}/${tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ client_id: app.id, client_secret: app.secret, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' }),
-  });
-  const body = (await response.json()) as { access_token?: string; error_description?: string };
-  if (body.access_token === undefined) throw new Error(`the emulator gave no token for tenant ${tenantId} (${response.status}): ${body.error_description ?? 'no description'}`);
-  return body.access_token;
-}

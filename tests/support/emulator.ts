@@ -50,7 +50,7 @@ export function microsoftClients(emulator: RunningEmulator, tenantId: string, se
 
 /** A raw request to the emulator's https origin. */
 export async function call(
-  emulator: RunningEmulator,
+  emulator: Pick<RunningEmulator, 'httpsUrl'>,
   pathAndQuery: string,
   init: { token?: string; headers?: Record<string, string>; method?: string; body?: unknown; form?: Record<string, string> } = {},
 ) {
@@ -70,11 +70,16 @@ export async function call(
   return { status: response.status, headers: response.headers, type, text, json: type.includes('json') && text !== '' ? (JSON.parse(text)) : undefined };
 }
 
-/** An app-only token for Hook's demo app in a tenant, straight from the token endpoint. */
-export async function appToken(emulator: RunningEmulator, tenantId: string): Promise<string> {
+/**
+ * An app-only token for Hook's demo app in a tenant, straight from the token endpoint (of an
+ * emulator in this process or in its own); an error saying why when there is none.
+ */
+export async function appToken(emulator: Pick<RunningEmulator, 'httpsUrl'>, tenantId: string): Promise<string> {
   const response = await call(emulator, `/${tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     form: { client_id: DEMO_APP_ID, client_secret: DEMO_APP_SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' },
   });
-  return response.json.access_token as string;
+  const token = (response.json as { access_token?: string } | undefined)?.access_token;
+  if (token === undefined) throw new Error(`the emulator gave no token for tenant ${tenantId} (${response.status}): ${response.text.slice(0, 200)}`);
+  return token;
 }
