@@ -13,6 +13,7 @@ import type { Benchmark } from '../figures.js';
 import { startWorkerProcess } from '../../tests/support/start-worker-process.js';
 import { graphPage, type GraphPage } from '../support/graph-page.js';
 import { appToken } from '../../tests/support/emulator.js';
+import { cores, sampleCpu, type CpuSpent } from '../support/cpu-sampler.js';
 import { startBenchProduct, type BenchProduct } from '../support/product.js';
 import { graphCost, reportPhases, round, syncedConnection } from '../support/synced-connection.js';
 
@@ -41,9 +42,9 @@ export const syncBenchmark: Benchmark = {
     const hugeProduct = await startBenchProduct(['--generate', 'huge']);
     try {
       await hugeProduct.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
-      const { result: first, peak } = await withWorkerProcess(hugeProduct, 'bench-huge', async (queue) => {
+      const { result: first, peak } = await withWorkerProcess(hugeProduct, 'bench-huge', async (queue, cpu) => {
         const connection = await syncedConnection(hugeProduct, huge, {}, queue);
-        const cycle = await cycleReportingWal(hugeProduct, connection, '300,000 users', report);
+        const cycle = await cycleReportingWal(hugeProduct, connection, '300,000 users', report, cpu);
         await connection.handle.terminate();
         return cycle;
       });
@@ -62,9 +63,9 @@ export const syncBenchmark: Benchmark = {
       await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, throttling: false });
       // Synced by a worker in a process of its own, as the 300,000 users were: the ratio between
       // the two compares the same set-up, and the memory is the worker's alone.
-      const { result: large, peak } = await withWorkerProcess(product, 'bench-large', async (queue) => {
+      const { result: large, peak } = await withWorkerProcess(product, 'bench-large', async (queue, cpu) => {
         const connection = await syncedConnection(product, tenant, {}, queue);
-        const cycle = await cycleReportingWal(product, connection, 'full first sync', report);
+        const cycle = await cycleReportingWal(product, connection, 'full first sync', report, cpu);
         const again = await connection.cycle();
         await connection.handle.terminate();
         return { first: cycle, second: again, connectionId: connection.connectionId };
@@ -86,6 +87,7 @@ export const syncBenchmark: Benchmark = {
       report({ figure: 'floor: emulator serving the same pages alone (8 in flight)', value: round(floorPages), unit: 's', goal: null });
       report({ figure: 'floor: PostgreSQL loading the same users and memberships alone', value: round(floorLoad), unit: 's', goal: null });
       report({ figure: 'full sync ÷ floor', value: round(first.seconds / (floorPages + floorLoad)), unit: 'ratio', goal: '<= 1.5' });
+      reportCpuLimit(report, 'full first sync', first.cpu, floorPages + floorLoad, 1.5);
       // What the product's contract costs PostgreSQL: the same rows written, alone, into the tables
       // they live in, with their indexes, triggers and change events (docs/operators.md, issue 18).
       const contractLoad = await writeRowsAsCommitted(product.db, connectionId);
@@ -100,9 +102,12 @@ export const syncBenchmark: Benchmark = {
       // tenant's resource-unit budget enforced (from a full bucket).
       await product.emulator.control('/faults', 'PATCH', { ...REAL_LATENCY, throttling: true });
       await new Promise((resolve) => setTimeout(resolve, 10_000));
-      const paced = await syncedConnection(product, tenant);
-      const real = await paced.cycle();
-      await paced.handle.terminate();
+      const { result: real } = await withWorkerProcess(product, 'bench-paced', async (queue, cpu) => {
+        const paced = await syncedConnection(product, tenant, {}, queue);
+        const cycle = await cycleReportingWal(product, paced, 'with latency', report, cpu);
+        await paced.handle.terminate();
+        return cycle;
+      });
       await product.emulator.control('/faults', 'PATCH', { latencyMs: 0, latencyPerBatchItemMs: 0, latencyJitterMs: 0, throttling: false });
       const cost = graphCost(real.requests, real.items);
       const inFlight = Math.min(BATCHES_IN_FLIGHT * READS_PER_BATCH * REQUESTS_PER_READ, MAX_REQUESTS_IN_FLIGHT);
@@ -116,6 +121,7 @@ export const syncBenchmark: Benchmark = {
       reportPhases(report, 'with latency', real);
       report({ figure: `with latency: floor, max(round trips × latency ÷ ${inFlight} in flight = ${round(waiting)} s, budget ${round(budget)} s)`, value: round(floor), unit: 's', goal: null });
       report({ figure: 'with latency: time ÷ floor', value: round(real.seconds / floor), unit: 'ratio', goal: '<= 1.3' });
+      reportCpuLimit(report, 'with latency', real.cpu, floor, 1.3);
       report({ figure: 'with latency: round trips', value: cost.roundTrips, unit: 'round trips', goal: null });
       report({ figure: 'with latency: requests ($batch items one by one)', value: cost.requests, unit: 'requests', goal: null });
       report({ figure: 'with latency: resource units', value: cost.resourceUnits, unit: 'RU', goal: null });
@@ -130,7 +136,7 @@ export const syncBenchmark: Benchmark = {
  * The product's worker in a process of its own on `queue`, for `work`; then its peak resident set
  * (VmHWM, in MiB), which the kernel kept for it alone.
  */
-async function withWorkerProcess<T>(product: BenchProduct, queue: string, work: (queue: string) => Promise<T>): Promise<{ result: T; peak: number }> {
+async function withWorkerProcess<T>(product: BenchProduct, queue: string, work: (queue: string, cpu: CpuSamples) => Promise<T>): Promise<{ result: T; peak: number }> {
   const worker = startWorkerProcess({
     databaseUrl: product.databaseUrl,
     temporalAddress: product.temporalAddress,
@@ -141,7 +147,8 @@ async function withWorkerProcess<T>(product: BenchProduct, queue: string, work: 
   });
   try {
     await worker.ready;
-    const result = await work(queue);
+    const cpu = sampleCpu(worker.child.pid!);
+    const result = await work(queue, cpu).finally(() => cpu.stop());
     const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${worker.child.pid}/status`, 'utf8'))?.[1]);
     return { result, peak: Math.round(peak / 1024) };
   } finally {
@@ -149,15 +156,40 @@ async function withWorkerProcess<T>(product: BenchProduct, queue: string, work: 
   }
 }
 
-/** One cycle of `connection`, reporting the write-ahead log PostgreSQL wrote and the checkpoints it made meanwhile. */
-async function cycleReportingWal(product: BenchProduct, connection: Awaited<ReturnType<typeof syncedConnection>>, label: string, report: Parameters<Benchmark['run']>[0]) {
+type CpuSamples = ReturnType<typeof sampleCpu>;
+type Report = Parameters<Benchmark['run']>[0];
+
+/**
+ * One cycle of `connection`, reporting the write-ahead log PostgreSQL wrote and the checkpoints it
+ * made meanwhile, and the CPU each process spent in the read and in the commit.
+ */
+async function cycleReportingWal(product: BenchProduct, connection: Awaited<ReturnType<typeof syncedConnection>>, label: string, report: Report, cpu: CpuSamples) {
   const before = await writeAheadLog(product.db);
   const cycle = await connection.cycle();
+  const ended = Date.now();
   const after = await writeAheadLog(product.db);
   report({ figure: `${label}: write-ahead log written`, value: Math.round((after.bytes - before.bytes) / 1024 / 1024), unit: 'MiB', goal: null });
   report({ figure: `${label}: checkpoints during the sync`, value: after.checkpoints - before.checkpoints, unit: 'checkpoints', goal: null });
-  return cycle;
+  const commitStarted = cycle.run.finished_at!.getTime();
+  const read = cpu.between(cycle.run.started_at.getTime(), commitStarted);
+  const commit = cpu.between(commitStarted, ended);
+  report({ figure: `${label}: CPU seconds in the read, all processes (${byOwner(read)})`, value: round(read.machine), unit: 'CPU s', goal: null });
+  report({ figure: `${label}: CPU seconds in the commit, all processes (${byOwner(commit)})`, value: round(commit.machine), unit: 'CPU s', goal: null });
+  return { ...cycle, cpu: { read, commit } };
 }
+
+/**
+ * The shortest time the CPU a sync spent allows on this machine, however it were scheduled: its
+ * read's CPU spread over every core, then the commit's backend on one (a transaction runs in one
+ * backend, and PostgreSQL writes no table in parallel); against `floor`. Above the goal, no
+ * scheduling meets it: only spending less CPU can.
+ */
+function reportCpuLimit(report: Report, label: string, cpu: { read: CpuSpent; commit: CpuSpent }, floor: number, goal: number): void {
+  const limit = cpu.read.machine / cores + cpu.commit.busiestBackend;
+  report({ figure: `${label}: shortest time its CPU allows (read's ${round(cpu.read.machine)} CPU s ÷ ${cores} cores + the commit's backend, ${round(cpu.commit.busiestBackend)} s on one = ${round(limit)} s) ÷ floor`, value: round(limit / floor), unit: 'ratio', goal: `<= ${goal}` });
+}
+
+const byOwner = (spent: CpuSpent) => `worker ${round(spent.worker)}, PostgreSQL ${round(spent.postgres)}, emulator ${round(spent.emulator)}, Temporal ${round(spent.temporal)}, other ${round(spent.other)}`;
 
 /** Where PostgreSQL's write-ahead log is (bytes since its start) and how many checkpoints it has made. */
 async function writeAheadLog(db: BenchProduct['db']): Promise<{ bytes: number; checkpoints: number }> {
