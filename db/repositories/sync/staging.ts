@@ -60,7 +60,7 @@ export async function stageEdges(db: Db, runId: string, groupId: string, edges: 
  */
 export async function stagePage(db: Db, runId: string, groupId: string, users: StagedUser[], edges: StagedEdge[]): Promise<void> {
   const staged = usersInsert(runId, users, { latest: false });
-  const edgeRows = edgesInsert(runId, groupId, edges, false);
+  const edgeRows = pageEdgesInsert(runId, groupId, edges);
   if (staged && edgeRows) await sql`with staged_users as (${staged}) ${edgeRows}`.execute(db);
   else await (staged ?? edgeRows)?.execute(db);
 }
@@ -85,6 +85,30 @@ function edgesInsert(runId: string, groupId: string, edges: StagedEdge[], latest
   return sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
     select ${runId}::uuid, ${groupId}::uuid, e.id, e.type, e.removed from json_to_recordset(${JSON.stringify(unique)}::json) as e(id uuid, type text, removed boolean)
     on conflict (run_id, group_id, member_id) ${onConflict}`;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A full read's page of members, none of them removed: their ids go as two comma-separated lists,
+ * users and nested groups, which cost the worker and PostgreSQL less to build and take apart than
+ * a JSON object per member (session 16: 0.3–0.4 CPU s less each in a 100,000-user read). Graph's
+ * ids are GUIDs; any other id is refused here, as the uuid cast refuses it in a JSON row, before
+ * it could be split into two.
+ */
+function pageEdgesInsert(runId: string, groupId: string, edges: StagedEdge[]) {
+  if (edges.length === 0) return undefined;
+  const ids: Record<StagedEdge['type'], string[]> = { user: [], group: [] };
+  for (const edge of edges) {
+    if (!GUID.test(edge.id)) throw new Error(`Graph listed a member whose id is not a GUID: ${JSON.stringify(edge.id.slice(0, 64))}`);
+    ids[edge.type].push(edge.id);
+  }
+  // A member listed twice in a page is one row (do nothing: the same statement may meet it again).
+  return sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
+    select ${runId}::uuid, ${groupId}::uuid, m.id, m.type, false
+    from (select unnest(string_to_array(${ids.user.join(',')}, ','))::uuid, 'user'
+          union all select unnest(string_to_array(${ids.group.join(',')}, ','))::uuid, 'group') as m(id, type)
+    on conflict (run_id, group_id, member_id) do nothing`;
 }
 
 /** Of these groups, those the run has staged members for already (by an earlier, abandoned attempt). */
