@@ -26,6 +26,7 @@ type Trx = Transaction<Database>;
 export async function commitSyncRun(db: Db, connectionId: string, runId: string, options: CommitOptions, clock: () => Date = () => new Date()): Promise<CommitResult> {
   // Set by the attempt that finishes the run; metrics are recorded once its transaction committed.
   let finished: { kind: 'full' | 'delta'; startedAt: Date; now: Date } | undefined;
+  const lap = stepTimer();
   const result = await db.transaction().execute(async (trx) => {
     await tagEvents(trx, runId);
     // Other orgs' feeds need not wait for this transaction (a first sync's commit is long).
@@ -39,6 +40,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const now = clock();
     finished = { kind: run.kind, startedAt: run.started_at, now };
     const { synced, outcomes, knownNames } = await steps.trustInputs(trx, connectionId, runId);
+    lap('prepare');
     if (options.readFailed) return finish(trx, { usersAdded: 0, usersUpdated: 0, usersRemoved: 0, groupsOk: 0, groupsFailed: synced.length, pendingRemovals: 0, status: 'partial' }, now);
 
     const delta = run.kind === 'delta';
@@ -53,10 +55,12 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     // 1. Direct memberships.
     const { missingSynced, replaced, dropped } = groupsToClear({ synced, outcomes, delta, ...grace });
     const structural = await steps.applyEdges(trx, connectionId, runId, { replaced, dropped, delta });
+    lap('direct_members');
 
     // 2. Users.
     const users = await steps.upsertUsers(trx, connectionId, runId);
     if (users.added > 0) lostMembership = null; // a new user may be in no synced group yet
+    lap('users');
 
     // 3. Which synced groups can be trusted this run.
     const tree = await steps.buildTree(trx, connectionId);
@@ -76,6 +80,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     if (leftWithUnsyncedGroup.size > 0) lostMembership = null; // a group left the selection: look at everyone
     await steps.pruneOutsideTree(trx, connectionId);
     const restored = await steps.restoreMembers(trx, connectionId);
+    lap('memberships');
 
     // 5. Removals: active users in no synced group any more, only when every group was read.
     const candidates = await steps.usersInNoGroup(trx, connectionId, lostMembership === null ? null : [...lostMembership]);
@@ -95,6 +100,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const holding = removal.hold === 'unchanged' ? [] : removal.hold;
     const usersAdded = users.added + restored;
     if (usersAdded + users.updated + usersRemoved > 0) await refreshDirectoryStats(trx, connectionId);
+    lap('removals');
 
     // 6. What the Groups tab shows: names, counts, errors, and groups read in full.
     const counts = await steps.membershipCounts(trx, connectionId, [...new Set([...recompute, ...pairRoots])]);
@@ -102,6 +108,7 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const rows = [...outcomes.values()].filter((row) => row.status === 'ok');
     await steps.renameKnownGroups(trx, connectionId, rows.flatMap((row) => (!row.replaced && row.display_name ? [{ groupId: row.group_id, name: row.display_name }] : [])));
     await steps.recordGroupsRead(trx, connectionId, rows.filter((row) => row.replaced).map((row) => ({ groupId: row.group_id, name: row.display_name, hidden: row.hidden_membership })), now);
+    lap('group_status');
 
     // 7. The next delta round starts where this run's read ended.
     if (run.groups_delta_link !== null && run.users_delta_link !== null) {
@@ -110,7 +117,8 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
     const pendingDigest = holding.length > 0 ? steps.digestOf(holding) : undefined;
     return finish(trx, { usersAdded, usersUpdated: users.updated, usersRemoved, groupsOk: trusted.length, groupsFailed: held.size, pendingRemovals: holding.length, ...(pendingDigest ? { pendingDigest } : {}), status: removal.status }, now);
   });
-  if (finished) recordCycleMetrics({ kind: finished.kind, result, durationSeconds: Math.max(0, finished.now.getTime() - finished.startedAt.getTime()) / 1000 });
+  lap('transaction_commit');
+  if (finished) recordCycleMetrics({ kind: finished.kind, result, durationSeconds: Math.max(0, finished.now.getTime() - finished.startedAt.getTime()) / 1000, steps: lap.seconds });
   return result;
 
   async function finish(trx: Trx, result: CommitResult, now: Date): Promise<CommitResult> {
@@ -122,6 +130,19 @@ export async function commitSyncRun(db: Db, connectionId: string, runId: string,
       ...(result.pendingDigest ? { pending: { runId, digest: result.pendingDigest } } : {}),
     }, now);
     await dropStaging(trx, runId);
+    lap('finish');
     return result;
   }
+}
+
+/** Seconds between laps, by the step that just ended: where a commit's time went, for operators' metrics. */
+function stepTimer() {
+  const seconds: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (step: string) => {
+    const now = performance.now();
+    seconds[step] = (seconds[step] ?? 0) + (now - mark) / 1000;
+    mark = now;
+  };
+  return Object.assign(lap, { seconds });
 }

@@ -184,6 +184,11 @@ describe('the production shape', () => {
     expect(sample(fromWorker, 'hook_sync_users_added')).toBe(7);
     expect(sample(fromWorker, 'hook_sync_cycle_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(fromWorker).toMatch(/^hook_sync_cycle_duration_seconds_bucket\{[^}]*le="3600"/m); // the cycle's own buckets
+    // Where the commit's time went: each of its steps once for the one committed cycle, with buckets of their own.
+    for (const step of ['prepare', 'direct_members', 'users', 'memberships', 'removals', 'group_status', 'finish', 'transaction_commit']) {
+      expect(sample(fromWorker, 'hook_sync_commit_step_seconds_count', `step="${step}"`), step).toBe(1);
+    }
+    expect(fromWorker).toMatch(/^hook_sync_commit_step_seconds_bucket\{[^}]*le="0.01"/m);
     expect(sample(fromWorker, 'hook_graph_responses', 'status="200"')).toBeGreaterThan(0);
     expect(fromWorker).toMatch(/^temporal_activity_execution_latency/m); // Temporal's own, in seconds
     // Twice the pool of 10 activity slots, all free again once the cycle's last activity is done.
