@@ -94,7 +94,7 @@ function processTimes(workerPid: number): Sample['processes'] {
 
 function ownerOf(pid: number, workerPid: number, command: string, cmdline: string): CpuOwner {
   if (pid === workerPid) return 'worker';
-  if (command === 'postgres' || command.startsWith('postgres')) return 'postgres';
+  if (command.startsWith('postgres')) return 'postgres'; // the postmaster, each backend, each background process
   if (command === 'temporal' || cmdline.includes('temporal\0server')) return 'temporal';
   if (cmdline.includes('emulator/main.ts')) return 'emulator';
   return 'other';

@@ -42,7 +42,7 @@ describe('staging a page of members', () => {
   it('stages each member once, users and nested groups by their type, none removed', async () => {
     const runId = await openRun();
     const [groupId, adele, alex, nested] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    // Graph may list a member twice in a page (a split page overlapping); a user twice as well.
+    // A page that lists a member twice, then the same page written again (as a retried read writes it).
     const edges = [
       { id: adele, type: 'user' as const, removed: false },
       { id: nested, type: 'group' as const, removed: false },
@@ -50,7 +50,7 @@ describe('staging a page of members', () => {
       { id: adele, type: 'user' as const, removed: false },
     ];
     await stagePage(database.db, runId, groupId, [user(adele), user(alex)], edges);
-    await stagePage(database.db, runId, groupId, [], edges.slice(0, 2)); // the same page again, as a retried read writes it
+    await stagePage(database.db, runId, groupId, [], edges.slice(0, 2));
 
     expect(await staged(runId)).toEqual(
       [
