@@ -48,9 +48,13 @@ export async function stageUsers(db: Db, runId: string, users: StagedUser[], opt
   if (insert) await insert.execute(db);
 }
 
-export async function stageEdges(db: Db, runId: string, groupId: string, edges: StagedEdge[], { latest = true } = {}): Promise<void> {
-  const insert = edgesInsert(runId, groupId, edges, latest);
-  if (insert) await insert.execute(db);
+/** A delta's member changes of one group: a member listed twice takes its later entry (added, then removed). */
+export async function stageEdges(db: Db, runId: string, groupId: string, edges: StagedEdge[]): Promise<void> {
+  if (edges.length === 0) return;
+  const latest = [...new Map(edges.map((edge) => [edge.id, edge])).values()];
+  await sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
+    select ${runId}::uuid, ${groupId}::uuid, e.id, e.type, e.removed from json_to_recordset(${JSON.stringify(latest)}::json) as e(id uuid, type text, removed boolean)
+    on conflict (run_id, group_id, member_id) do update set removed = excluded.removed, member_type = excluded.member_type`.execute(db);
 }
 
 /**
@@ -76,15 +80,6 @@ function usersInsert(runId: string, users: StagedUser[], { deleted = false, late
     select ${runId}::uuid, u.id, u."displayName", u.mail, u."userPrincipalName", u."userType", u."accountEnabled", u."isGuest", u."isSharedMailbox", u."emailDomain", ${deleted}::boolean
     from json_to_recordset(${JSON.stringify(rows)}::json) as u(id uuid, "displayName" text, mail text, "userPrincipalName" text, "userType" text, "accountEnabled" boolean, "isGuest" boolean, "isSharedMailbox" boolean, "emailDomain" text)
     on conflict (run_id, user_id) ${onConflict}`;
-}
-
-function edgesInsert(runId: string, groupId: string, edges: StagedEdge[], latest: boolean) {
-  if (edges.length === 0) return undefined;
-  const unique = [...new Map(edges.map((edge) => [edge.id, edge])).values()];
-  const onConflict = latest ? sql`do update set removed = excluded.removed, member_type = excluded.member_type` : sql`do nothing`;
-  return sql`insert into sync_staged_members (run_id, group_id, member_id, member_type, removed)
-    select ${runId}::uuid, ${groupId}::uuid, e.id, e.type, e.removed from json_to_recordset(${JSON.stringify(unique)}::json) as e(id uuid, type text, removed boolean)
-    on conflict (run_id, group_id, member_id) ${onConflict}`;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
